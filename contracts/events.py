@@ -1,0 +1,196 @@
+"""Event payloads (the `data` of an Envelope), one model per event type.
+
+Facts that travel between departments carry no personal data: no names, ID numbers,
+phones or accounts. Only disbursement receives the payout account, in the verified event.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import Enum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Fen = int  # integer fen; 1 yuan = 100 fen
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Department(str, Enum):
+    civil_affairs = "civil_affairs"
+    medical_insurance = "medical_insurance"
+    red_cross = "red_cross"
+
+
+class Program(str, Enum):
+    extreme_poverty = "extreme_poverty"
+    mla = "mla"
+    low_income = "low_income"
+    critical_illness_insurance = "critical_illness_insurance"
+    medical_assistance = "medical_assistance"
+    temporary_assistance = "temporary_assistance"
+    major_illness_relief = "major_illness_relief"
+
+
+class Outcome(str, Enum):
+    approved = "approved"
+    denied = "denied"
+    not_applicable = "not_applicable"
+
+
+class Recurring(str, Enum):
+    monthly = "monthly"
+    one_off = "one_off"
+
+
+class HouseholdStatus(str, Enum):
+    extreme_poverty = "extreme_poverty"
+    mla = "mla"
+    low_income = "low_income"
+    none = "none"
+
+
+class Residence(str, Enum):
+    hukou = "hukou"
+    residence_permit = "residence_permit"
+    other = "other"
+
+
+class CareLevel(str, Enum):
+    disabled = "disabled"
+    semi_disabled = "semi_disabled"
+    self_care = "self_care"
+
+
+class Language(str, Enum):
+    zh = "zh"
+    en = "en"
+
+
+# ---- facts (verification -> departments) -------------------------------------------------
+
+class MemberFacts(_Model):
+    age: int = Field(ge=0, le=150)
+    monthly_income_fen: Fen = Field(ge=0)
+    disability_grade: int | None = Field(default=None, ge=1, le=4)
+    care_level: CareLevel | None = None
+    diagnoses: tuple[str, ...] = ()
+
+
+class HouseholdFacts(_Model):
+    submitted_on: date
+    region_code: str
+    residence: Residence
+    members: tuple[MemberFacts, ...] = Field(min_length=1)
+    monthly_income_fen: Fen = Field(ge=0, description="I: sum of members' monthly income")
+    financial_assets_fen: Fen = Field(ge=0)
+    owns_vehicle: bool
+    has_supporter: bool
+    covered_oop_fen: Fen = Field(ge=0, description="C: sum of bills' covered_oop_fen")
+    oop_fen: Fen = Field(ge=0, description="OOP: sum of (total - basic_reimbursed) over bills")
+    emergency_loss_fen: Fen = Field(ge=0)
+    diagnoses: tuple[str, ...] = Field(default=(), description="every diagnosis of members and bills")
+
+
+# ---- decisions (departments -> next layer, disbursement, intake) ------------------------
+
+class Decision(_Model):
+    department: Department
+    program: Program
+    layer: int = Field(ge=1, le=5)
+    outcome: Outcome
+    amount_fen: Fen = Field(ge=0)
+    recurring: Recurring
+    reason: str = Field(min_length=1)
+
+
+class LayerTrail(_Model):
+    """What the layers decided so far: each layer reads the ones before it."""
+    status: HouseholdStatus | None = None
+    living_fen: Fen | None = Field(default=None, ge=0)
+    critical_illness_fen: Fen | None = Field(default=None, ge=0)
+    medical_assistance_fen: Fen | None = Field(default=None, ge=0)
+    temporary_fen: Fen | None = Field(default=None, ge=0)
+    temporary_medical_part_fen: Fen | None = Field(default=None, ge=0)
+    major_illness_fen: Fen | None = Field(default=None, ge=0)
+
+
+class ApplicationSubmitted(_Model):
+    """The whole application as the citizen gave it (personal data included: verification needs it)."""
+    submission: dict
+    submitted_at: datetime
+    language: Language = Language.zh
+
+
+class PayoutAccount(_Model):
+    kind: str
+    number: str
+
+
+class ApplicationVerified(_Model):
+    facts: HouseholdFacts
+    payout_account: PayoutAccount
+    language: Language = Language.zh
+    expected_layers: tuple[int, ...] = (1, 2, 3, 4, 5)
+
+
+class ApplicationRejected(_Model):
+    rule: str
+    reason: str
+    language: Language = Language.zh
+
+
+class DecisionMade(_Model):
+    decision: Decision
+    facts: HouseholdFacts
+    trail: LayerTrail
+
+
+class PaymentLine(_Model):
+    department: Department
+    program: Program
+    amount_fen: Fen = Field(ge=0)
+
+
+class PaymentIssued(_Model):
+    """One per application. payment_id is null when the total is zero (no payment, still one message)."""
+    payment_id: uuid.UUID | None
+    total_fen: Fen = Field(ge=0)
+    lines: tuple[PaymentLine, ...]
+    decisions: tuple[Decision, ...]
+    account_kind: str
+    account_last4: str = Field(pattern=r"^[0-9A-Za-z]{0,4}$")
+    language: Language = Language.zh
+
+
+class PaymentFailed(_Model):
+    payment_id: uuid.UUID
+    attempt: int = Field(ge=1)
+    error: str
+    final: bool
+
+
+class NotificationSent(_Model):
+    channel: str
+    text: str
+    sent_at: datetime
+
+
+class CaseEscalated(_Model):
+    reason: str
+    missing_layers: tuple[int, ...] = ()
+
+
+EVENT_MODELS: dict[str, type[_Model]] = {
+    "aid.application.submitted.v1": ApplicationSubmitted,
+    "aid.application.verified.v1": ApplicationVerified,
+    "aid.application.rejected.v1": ApplicationRejected,
+    "aid.decision.made.v1": DecisionMade,
+    "aid.payment.issued.v1": PaymentIssued,
+    "aid.payment.failed.v1": PaymentFailed,
+    "aid.notification.sent.v1": NotificationSent,
+    "aid.case.escalated.v1": CaseEscalated,
+}

@@ -1,0 +1,72 @@
+"""Settings from the environment. Names here are what compose.yaml and `jointaid up` set."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SERVICES = (
+    "intake",
+    "verification",
+    "civil_affairs",
+    "medical_insurance",
+    "red_cross",
+    "disbursement",
+    "notification",
+)
+
+# Every variable a service reads, with what it is for (compose.yaml must set the required ones).
+ENV_VARS = {
+    "KAFKA_BOOTSTRAP_SERVERS": "Kafka bootstrap servers (required for `jointaid run`)",
+    "DATABASE_URL": "PostgreSQL URL (required for `jointaid run`)",
+    "JOINTAID_ENABLE_IDEMPOTENCE": "1 to turn on the idempotent producer (Apache Kafka); Tansu refuses it",
+    "JOINTAID_PARTITIONS": "partitions per topic when topics are created (default 6)",
+    "JOINTAID_POLICY": "path of the policy file (default policies/default.toml)",
+    "JOINTAID_HTTP_HOST": "intake's listen address (default 127.0.0.1)",
+    "JOINTAID_HTTP_PORT": "intake's port (default 8000)",
+    "JOINTAID_DEADLINE_SECONDS": "time allowed for all department answers (default 86400)",
+    "JOINTAID_LOG_LEVEL": "log level (default INFO)",
+    "OTEL_EXPORTER_OTLP_ENDPOINT": "export spans by OTLP when set",
+}
+REQUIRED_ENV = ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL")
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    raw = os.environ.get(name)
+    return default if raw is None else raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class Settings:
+    kafka_bootstrap_servers: str
+    database_url: str
+    enable_idempotence: bool = False
+    partitions: int = 6
+    policy_path: Path = ROOT / "policies" / "default.toml"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    deadline_seconds: float = 86_400.0
+    log_level: str = "INFO"
+    otlp_endpoint: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        missing = [name for name in REQUIRED_ENV if not os.environ.get(name)]
+        if missing:
+            raise SystemExit(f"missing setting(s): {', '.join(missing)} (see README: Settings)")
+        env = os.environ
+        return cls(
+            kafka_bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"],
+            database_url=env["DATABASE_URL"],
+            enable_idempotence=_flag("JOINTAID_ENABLE_IDEMPOTENCE"),
+            partitions=int(env.get("JOINTAID_PARTITIONS", "6")),
+            policy_path=Path(env.get("JOINTAID_POLICY", str(ROOT / "policies" / "default.toml"))),
+            http_host=env.get("JOINTAID_HTTP_HOST", "127.0.0.1"),
+            http_port=int(env.get("JOINTAID_HTTP_PORT", "8000")),
+            deadline_seconds=float(env.get("JOINTAID_DEADLINE_SECONDS", "86400")),
+            log_level=env.get("JOINTAID_LOG_LEVEL", "INFO"),
+            otlp_endpoint=env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
+        )
