@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Mapping
 from pathlib import Path
 
 SERVICES = (
@@ -33,8 +34,8 @@ REQUIRED_ENV = ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL")
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _flag(name: str, default: bool = False) -> bool:
-    raw = os.environ.get(name)
+def _flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
+    raw = env.get(name)
     return default if raw is None else raw.strip().lower() in ("1", "true", "yes", "on")
 
 
@@ -50,18 +51,17 @@ class Settings:
     deadline_seconds: float = 86_400.0
     log_level: str = "INFO"
     otlp_endpoint: str | None = None
-    extra: dict = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls) -> "Settings":
-        missing = [name for name in REQUIRED_ENV if not os.environ.get(name)]
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        missing = [name for name in REQUIRED_ENV if not env.get(name)]
         if missing:
             raise SystemExit(f"missing setting(s): {', '.join(missing)} (see README: Settings)")
-        env = os.environ
         return cls(
             kafka_bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"],
             database_url=env["DATABASE_URL"],
-            enable_idempotence=_flag("JOINTAID_ENABLE_IDEMPOTENCE"),
+            enable_idempotence=_flag(env, "JOINTAID_ENABLE_IDEMPOTENCE"),
             partitions=int(env.get("JOINTAID_PARTITIONS", "6")),
             policy_path=Path(env.get("JOINTAID_POLICY", str(ROOT / "policies" / "default.toml"))),
             http_host=env.get("JOINTAID_HTTP_HOST", "127.0.0.1"),

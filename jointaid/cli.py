@@ -1,0 +1,56 @@
+"""jointaid: the command line (contract: DESIGN.md "Command line")."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from services.kit.settings import SERVICES
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(
+        prog="jointaid",
+        description="Joint social assistance: one application in, every department decides, one payment, one message.",
+    )
+    commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    up = commands.add_parser("up", help="run the whole system (embedded broker and database unless configured)",
+                             description="Start the broker and database when KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL are "
+                             "unset, create topics, apply migrations, run every service as its own process (restarting "
+                             "any that dies) and serve the HTTP API. Ctrl-C or SIGTERM stops everything.")
+    up.add_argument("--data-dir", default=".jointaid", help="where the database, logs and pid files live (default: .jointaid)")
+    up.add_argument("--port", type=int, default=8000, help="HTTP API port on 127.0.0.1 (default: 8000)")
+    up.add_argument("--demo", action="store_true", help="submit the four worked examples and print each notification")
+    up.add_argument("--partitions", type=int, default=None, help="partitions per topic when created (default: 6)")
+
+    run = commands.add_parser("run", help="run one service alone (what compose runs)",
+                              description="Run one service against KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL.")
+    run.add_argument("service", choices=SERVICES, help="the service to run")
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command == "run":
+        return run_service(args.service)
+    if args.command == "up":
+        from jointaid.up import up
+
+        return up(args)
+    return 2
+
+
+def run_service(name: str) -> int:
+    from jointaid.registry import spec_of
+    from services.kit.runner import configure_logging, serve
+    from services.kit.settings import Settings
+
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    asyncio.run(serve(spec_of(name, settings), settings))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

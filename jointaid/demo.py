@@ -1,0 +1,38 @@
+"""`jointaid up --demo`: submit the four worked examples and print each citizen's notification."""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import httpx
+
+EXAMPLES = Path(__file__).resolve().parent / "examples" / "applications.json"
+
+
+def run_demo(base: str, timeout: float = 60) -> dict[str, dict]:
+    examples = json.loads(EXAMPLES.read_text())
+    with httpx.Client(base_url=base, timeout=10) as client:
+        ids = {}
+        for name, body in examples.items():
+            answer = client.post("/v1/applications", json=body)
+            answer.raise_for_status()
+            ids[name] = answer.json()["application_id"]
+            print(f"demo: submitted example {name} as {ids[name]}", flush=True)
+        views = {name: wait_notified(client, application_id, timeout) for name, application_id in ids.items()}
+    for name, view in views.items():
+        total = (view.get("payment") or {}).get("total_fen", 0)
+        print(f"\n===== example {name}: {view['status']}, total {total} fen =====", flush=True)
+        print((view.get("notification") or {}).get("text", "(no notification yet)"), flush=True)
+    return views
+
+
+def wait_notified(client: httpx.Client, application_id: str, timeout: float) -> dict:
+    deadline = time.monotonic() + timeout
+    view = {}
+    while time.monotonic() < deadline:
+        view = client.get(f"/v1/applications/{application_id}").json()
+        if view.get("status") == "notified":
+            return view
+        time.sleep(0.2)
+    return view

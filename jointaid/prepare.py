@@ -1,0 +1,46 @@
+"""Before the services start: topics, every schema's migrations, and redrive after a broker reset."""
+from __future__ import annotations
+
+import logging
+
+import asyncpg
+
+from jointaid.registry import MODULES, spec_of
+from jointaid.topics import ensure_topics
+from services.kit.db import migrate
+from services.kit.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+async def prepare(settings: Settings, *, redrive_unfinished: bool) -> None:
+    await ensure_topics(settings.kafka_bootstrap_servers, settings.partitions)
+    for name in MODULES:
+        await migrate(settings.database_url, name, spec_of(name, settings).migrations)
+    if redrive_unfinished:
+        count = await redrive(settings.database_url, None)
+        if count:
+            log.info("redrive: %d outbox events of unfinished applications queued again for the fresh broker", count)
+
+
+async def redrive(database_url: str, application_id) -> int:
+    """Mark every service's published outbox events of unfinished applications (or one) for publishing again.
+
+    The inboxes make the replay harmless. Operator tooling: the only place that reads across schemas.
+    """
+    conn = await asyncpg.connect(database_url)
+    try:
+        if application_id is None:
+            ids = [r[0] for r in await conn.fetch("SELECT application_id FROM intake.applications WHERE status <> 'notified'")]
+        else:
+            ids = [application_id]
+        total = 0
+        for name in MODULES:
+            result = await conn.execute(
+                f'UPDATE "{name}".outbox SET published_at = NULL WHERE application_id = ANY($1::uuid[]) AND published_at IS NOT NULL',
+                ids,
+            )
+            total += int(result.split()[-1])
+        return total
+    finally:
+        await conn.close()

@@ -1,0 +1,92 @@
+"""`jointaid up`: the whole system on one machine, embedded parts unless configured."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from jointaid.embedded import EmbeddedBroker, EmbeddedPostgres
+from jointaid.prepare import prepare
+from jointaid.registry import MODULES
+from jointaid.supervisor import Supervisor
+from services.kit.runner import configure_logging
+from services.kit.settings import Settings
+
+log = logging.getLogger("jointaid.up")
+
+
+def up(args) -> int:
+    configure_logging(os.environ.get("JOINTAID_LOG_LEVEL", "INFO"))
+    data_dir = Path(args.data_dir).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, JOINTAID_HTTP_PORT=str(args.port))
+    if args.partitions:
+        env["JOINTAID_PARTITIONS"] = str(args.partitions)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    database = broker = supervisor = None
+    try:
+        if not env.get("DATABASE_URL"):
+            database = EmbeddedPostgres(data_dir / "pg").start()
+            env["DATABASE_URL"] = database.url
+        if not env.get("KAFKA_BOOTSTRAP_SERVERS"):
+            broker = EmbeddedBroker(log_path=data_dir / "broker.log").start()
+            env["KAFKA_BOOTSTRAP_SERVERS"] = broker.bootstrap
+        settings = Settings.from_env(env)
+        asyncio.run(prepare(settings, redrive_unfinished=broker is not None))
+        supervisor = Supervisor(list(MODULES), env, data_dir / "run", data_dir / "logs")
+        supervisor.start_all()
+        base = f"http://127.0.0.1:{args.port}"
+        print_where(base, data_dir, settings, database is not None, broker is not None)
+        if args.demo:
+            threading.Thread(target=_demo, args=(base, stop), daemon=True).start()
+        while not stop.wait(0.5):
+            supervisor.restart_dead()
+    finally:
+        print("jointaid: stopping", flush=True)
+        if supervisor:
+            supervisor.stop_all()
+        if broker:
+            broker.stop()
+        if database:
+            database.stop()
+        print("jointaid: stopped", flush=True)
+    return 0
+
+
+def print_where(base: str, data_dir: Path, settings: Settings, own_db: bool, own_broker: bool) -> None:
+    print(f"jointaid: HTTP API      {base}  (docs {base}/docs)", flush=True)
+    print(f"jointaid: broker        {settings.kafka_bootstrap_servers}{' (embedded Tansu)' if own_broker else ''}")
+    print(f"jointaid: database      {'embedded PostgreSQL, data in ' + str(data_dir / 'pg') if own_db else 'DATABASE_URL'}")
+    print(f"jointaid: logs          {data_dir / 'logs'}/<service>.log")
+    print(f"jointaid: pid files     {data_dir / 'run'}/<service>.pid")
+    print("jointaid: Ctrl-C stops everything", flush=True)
+
+
+def _demo(base: str, stop: threading.Event) -> None:
+    from jointaid.demo import run_demo
+
+    try:
+        wait_ready(base, stop)
+        run_demo(base)
+    except Exception as exc:  # the demo is a show, not the system: report and keep serving
+        log.error("demo failed: %s", exc)
+
+
+def wait_ready(base: str, stop: threading.Event, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not stop.is_set() and time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError("the HTTP API did not become ready")

@@ -1,0 +1,67 @@
+"""Intake's status view, kept from every result event. Status only moves forward; notified is final."""
+from __future__ import annotations
+
+import json
+
+from contracts.events import ApplicationRejected, CaseEscalated, DecisionMade, NotificationSent, PaymentIssued
+from services.kit.consumer import Tx
+
+RANK = {"submitted": 0, "verifying": 1, "deciding": 2, "escalated": 3, "paid": 4, "rejected": 4, "notified": 9}
+
+
+async def advance(tx: Tx, status: str, **columns) -> None:
+    sets = "".join(f", {name} = ${i}" for i, name in enumerate(columns, start=4))
+    await tx.conn.execute(
+        f"UPDATE applications SET status = CASE WHEN status_rank < $3 THEN $2 ELSE status END,"
+        f" status_rank = GREATEST(status_rank, $3), updated_at = now(){sets} WHERE application_id = $1",
+        tx.application_id, status, RANK[status], *columns.values(),
+    )
+
+
+async def on_submitted(tx: Tx, event, _data) -> None:
+    await advance(tx, "verifying")
+
+
+async def on_verified(tx: Tx, event, _data) -> None:
+    await advance(tx, "deciding")
+
+
+async def on_rejected(tx: Tx, event, rejected: ApplicationRejected) -> None:
+    await advance(tx, "rejected", rejection=json.dumps({"rule": rejected.rule, "reason": rejected.reason}))
+
+
+async def on_decision(tx: Tx, event, made: DecisionMade) -> None:
+    d = made.decision
+    await tx.conn.execute(
+        "INSERT INTO decisions(application_id, layer, department, program, outcome, amount_fen, recurring, reason)"
+        " SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE EXISTS (SELECT 1 FROM applications WHERE application_id = $1)"
+        " ON CONFLICT DO NOTHING",
+        tx.application_id, d.layer, d.department.value, d.program.value, d.outcome.value, d.amount_fen, d.recurring.value, d.reason,
+    )
+
+
+async def on_payment(tx: Tx, event, issued: PaymentIssued) -> None:
+    payment = None
+    if issued.payment_id is not None:
+        payment = json.dumps({"payment_id": str(issued.payment_id), "total_fen": issued.total_fen,
+                              "lines": [line.model_dump(mode="json") for line in issued.lines]})
+    await advance(tx, "paid", payment=payment)
+
+
+async def on_notified(tx: Tx, event, sent: NotificationSent) -> None:
+    await advance(tx, "notified", notification=sent.model_dump_json())
+
+
+async def on_escalated(tx: Tx, event, _escalated: CaseEscalated) -> None:
+    await advance(tx, "escalated")
+
+
+HANDLERS = {
+    "aid.application.submitted.v1": on_submitted,
+    "aid.application.verified.v1": on_verified,
+    "aid.application.rejected.v1": on_rejected,
+    "aid.decision.made.v1": on_decision,
+    "aid.payment.issued.v1": on_payment,
+    "aid.notification.sent.v1": on_notified,
+    "aid.case.escalated.v1": on_escalated,
+}

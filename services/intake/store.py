@@ -1,0 +1,76 @@
+"""Intake's writes and reads: a submission with its outbox event, and the application view."""
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import datetime, timezone
+
+import asyncpg
+
+from contracts.application import ApplicationIn
+from contracts.envelope import new_envelope
+from contracts.events import ApplicationSubmitted, Language
+from contracts.topics import APPLICATION_SUBMITTED
+from services.kit import outbox
+
+
+class IdempotencyConflict(Exception):
+    """The key was used before with a different body."""
+
+
+def request_hash(application: ApplicationIn) -> str:
+    canonical = json.dumps(application.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def submit(conn: asyncpg.Connection, application: ApplicationIn, trace_id: str | None,
+                 idempotency_key: str | None) -> tuple[uuid.UUID, bool]:
+    """Store the application and its submitted event; (id, created). Call inside a transaction."""
+    application_id = uuid.uuid4()
+    if idempotency_key is not None:
+        digest = request_hash(application)
+        first = await conn.fetchrow(
+            "INSERT INTO idempotency_keys(key, request_hash, application_id) VALUES ($1, $2, $3)"
+            " ON CONFLICT (key) DO UPDATE SET key = EXCLUDED.key RETURNING request_hash, application_id",
+            idempotency_key, digest, application_id,
+        )
+        if first["request_hash"] != digest:
+            raise IdempotencyConflict()
+        if first["application_id"] != application_id:
+            return first["application_id"], False
+    submission = application.model_dump(mode="json")
+    await conn.execute(
+        "INSERT INTO applications(application_id, status, status_rank, submission, trace_id) VALUES ($1, 'submitted', 0, $2, $3)",
+        application_id, json.dumps(submission), trace_id,
+    )
+    language = Language(submission.get("language") or "zh")
+    data = ApplicationSubmitted(submission=submission, submitted_at=datetime.now(timezone.utc), language=language)
+    await outbox.enqueue(conn, APPLICATION_SUBMITTED, new_envelope("aid.application.submitted.v1", application_id, "intake", data))
+    return application_id, True
+
+
+async def view(conn: asyncpg.Connection, application_id: uuid.UUID) -> dict | None:
+    row = await conn.fetchrow(
+        "SELECT application_id, status, payment, notification, rejection, trace_id FROM applications WHERE application_id = $1",
+        application_id,
+    )
+    if row is None:
+        return None
+    decisions = await conn.fetch(
+        "SELECT department, program, outcome, amount_fen, recurring, reason FROM decisions WHERE application_id = $1 ORDER BY layer",
+        application_id,
+    )
+    return {
+        "application_id": str(row["application_id"]),
+        "status": row["status"],
+        "decisions": [dict(d) for d in decisions],
+        "payment": _json(row["payment"]),
+        "notification": _json(row["notification"]),
+        "rejection": _json(row["rejection"]),
+        "trace_id": row["trace_id"],
+    }
+
+
+def _json(value):
+    return None if value is None else json.loads(value)

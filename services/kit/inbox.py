@@ -1,0 +1,16 @@
+"""Inbox: a consumer applies each event once, whatever the broker redelivers."""
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+
+
+async def claim(conn: asyncpg.Connection, consumer: str, event_id: uuid.UUID) -> bool:
+    """Record the event inside the handler's transaction; False when it was applied before."""
+    row = await conn.fetchval(
+        "INSERT INTO inbox(consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1",
+        consumer,
+        event_id,
+    )
+    return row is not None

@@ -1,0 +1,97 @@
+"""Transactional outbox: events are stored with the state change, then a relay publishes them.
+
+Invariant: an event is in the outbox iff the transaction that produced it committed; the relay
+marks a row published only after the broker acknowledged it, so a crash between the two
+publishes it again (consumers' inboxes make that harmless).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+import asyncpg
+from opentelemetry import context, propagate
+
+from contracts.envelope import Envelope
+
+log = logging.getLogger(__name__)
+
+
+async def enqueue(conn: asyncpg.Connection, topic: str, event: Envelope) -> None:
+    """Store `event` for publication; call inside the transaction that made it true."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)  # keep the trace: the relay publishes under this context
+    await conn.execute(
+        "INSERT INTO outbox(event_id, application_id, topic, payload, trace_headers) VALUES ($1, $2, $3, $4, $5)",
+        event.event_id,
+        event.application_id,
+        topic,
+        event.model_dump_json().encode(),
+        json.dumps(carrier),
+    )
+
+
+class Relay:
+    """Publishes unpublished outbox rows in id order, in batches. Wake it after a commit."""
+
+    def __init__(self, pool: asyncpg.Pool, broker, *, batch_size: int = 500, idle_poll_seconds: float = 0.5):
+        self._pool = pool
+        self._broker = broker
+        self._batch_size = batch_size
+        self._idle_poll = idle_poll_seconds
+        self._wake = asyncio.Event()
+        self.published = 0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        delay = 0.2
+        while True:
+            try:
+                sent = await self.publish_batch()
+                delay = 0.2
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # broker or database away: keep the rows, try again
+                log.warning("outbox relay: %s: %s; retrying in %.1fs", type(exc).__name__, exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            if sent < self._batch_size:
+                try:
+                    await asyncio.wait_for(self._wake.wait(), self._idle_poll)
+                except asyncio.TimeoutError:
+                    pass
+                self._wake.clear()
+
+    async def publish_batch(self) -> int:
+        async with self._pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                "SELECT id, topic, application_id, payload, trace_headers FROM outbox"
+                " WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+                self._batch_size,
+            )
+            if not rows:
+                return 0
+            pending = [await self._publish(row) for row in rows]
+            await asyncio.gather(*pending)
+            await conn.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", [r["id"] for r in rows])
+        self.published += len(rows)
+        return len(rows)
+
+    async def _publish(self, row) -> asyncio.Future:
+        # Attach the stored context so the middleware continues the application's trace
+        # instead of starting a new root (measured: copying the header alone does not).
+        token = context.attach(propagate.extract(json.loads(row["trace_headers"])))
+        try:
+            return await self._broker.publish(
+                row["payload"],
+                row["topic"],
+                key=str(row["application_id"]).encode(),
+                headers={"content-type": "application/json"},
+                no_confirm=True,
+            )
+        finally:
+            context.detach(token)

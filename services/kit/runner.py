@@ -1,0 +1,97 @@
+"""Run one service: migrations, pool, broker with its consumer, outbox relay, graceful stop."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Awaitable, Callable
+
+import asyncpg
+
+from services.kit import consumer
+from services.kit.broker import make_broker
+from services.kit.db import connect_with_retry, migrate
+from services.kit.outbox import Relay
+from services.kit.settings import Settings
+from services.kit.telemetry import setup_tracing
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServiceContext:
+    name: str
+    settings: Settings
+    broker: object
+    pool: asyncpg.Pool | None = None
+    relay: Relay | None = None
+    group_id: str = ""
+    state: dict = field(default_factory=dict)  # service-specific objects (policy, rail, ...)
+
+
+Background = Callable[[ServiceContext], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    migrations: tuple[Path, ...]           # folders of *.sql, applied in order
+    handlers: dict[str, consumer.Handler]  # event_type -> handler
+    background: tuple[Background, ...] = ()  # long-running tasks (HTTP server, sweepers)
+    setup: Callable[[ServiceContext], None] | None = None
+
+    @property
+    def schema(self) -> str:
+        return self.name
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("aiokafka", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING if noisy == "httpx" else logging.ERROR)
+
+
+async def start(spec: ServiceSpec, settings: Settings) -> ServiceContext:
+    setup_tracing(spec.name, settings.otlp_endpoint)
+    applied = await migrate(settings.database_url, spec.schema, spec.migrations)
+    if applied:
+        log.info("%s: applied migrations %s", spec.name, ", ".join(applied))
+    ctx = ServiceContext(spec.name, settings, make_broker(settings, spec.name), group_id=spec.name)
+    ctx.pool = await connect_with_retry(settings.database_url, spec.schema)
+    ctx.relay = Relay(ctx.pool, ctx.broker)
+    if spec.setup:
+        spec.setup(ctx)
+    if spec.handlers:
+        consumer.subscribe(ctx, spec.handlers)
+    await ctx.broker.start()
+    return ctx
+
+
+async def stop(ctx: ServiceContext) -> None:
+    await ctx.broker.stop()
+    await ctx.pool.close()
+
+
+async def serve(spec: ServiceSpec, settings: Settings) -> None:
+    """Run until SIGTERM/SIGINT, then stop consuming, let the relay finish its batch, close."""
+    ctx = await start(spec, settings)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    tasks = [asyncio.create_task(ctx.relay.run(), name="relay")]
+    tasks += [asyncio.create_task(job(ctx), name=getattr(job, "__name__", "job")) for job in spec.background]
+    log.info("%s: running", spec.name)
+    done_waiter = asyncio.create_task(stopping.wait())
+    finished, _ = await asyncio.wait([done_waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
+    for task in finished:
+        if task is not done_waiter and task.exception():
+            log.error("%s: %s stopped: %r", spec.name, task.get_name(), task.exception())
+    log.info("%s: stopping", spec.name)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await stop(ctx)
+    log.info("%s: stopped", spec.name)

@@ -1,0 +1,54 @@
+"""Pure derivation of the household facts departments decide on (no I/O).
+
+The facts carry no personal data: no names, ID numbers, phones or accounts.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from contracts import idnumber
+from contracts.application import ApplicationIn
+from contracts.events import HouseholdFacts, MemberFacts
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def submission_date(submitted_at: datetime) -> date:
+    """The calendar day in Asia/Shanghai of the submission (a naive time is refused)."""
+    if submitted_at.tzinfo is None:
+        raise ValueError("submitted_at must carry a time zone")
+    return submitted_at.astimezone(SHANGHAI).date()
+
+
+def derive_facts(app: ApplicationIn, submitted_on: date) -> HouseholdFacts:
+    """Ages on `submitted_on`, I, C, OOP, emergency loss and diagnoses of one application."""
+    household = app.household
+    bills = app.needs.medical_bills
+    members = tuple(
+        MemberFacts(
+            age=idnumber.age_on(m.id_number, submitted_on),
+            monthly_income_fen=m.monthly_income_fen,
+            disability_grade=m.disability_grade,
+            care_level=m.care_level,
+            diagnoses=tuple(sorted(set(m.diagnoses))),
+        )
+        for m in household.members
+    )
+    diagnoses = {d for m in household.members for d in m.diagnoses}
+    diagnoses.update(b.diagnosis for b in bills if b.diagnosis)
+    emergency = app.needs.emergency
+    return HouseholdFacts(
+        submitted_on=submitted_on,
+        region_code=app.region_code,
+        residence=app.residence,
+        members=members,
+        monthly_income_fen=sum(m.monthly_income_fen for m in household.members),
+        financial_assets_fen=household.financial_assets_fen,
+        owns_vehicle=household.owns_vehicle,
+        has_supporter=household.has_supporter,
+        covered_oop_fen=sum(b.covered_oop_fen for b in bills),
+        oop_fen=sum(b.total_fen - b.basic_reimbursed_fen for b in bills),
+        emergency_loss_fen=emergency.loss_fen if emergency is not None else 0,
+        diagnoses=tuple(sorted(diagnoses)),
+    )
