@@ -31,13 +31,19 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    if args.command == "run":
-        return run_service(args.service)
-    if args.command == "up":
-        from jointaid.up import up
+    from services.kit.policy import PolicyError
 
-        return up(args)
+    args = parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return run_service(args.service)
+        if args.command == "up":
+            from jointaid.up import up
+
+            return up(args)
+    except PolicyError as exc:
+        print(f"jointaid: the policy file is not valid: {exc}", file=sys.stderr)
+        return 2
     return 2
 
 
@@ -46,8 +52,11 @@ def run_service(name: str) -> int:
     from services.kit.runner import configure_logging, serve
     from services.kit.settings import Settings
 
+    from services.kit.policy import current_policy
+
     settings = Settings.from_env()
     configure_logging(settings.log_level)
+    current_policy()  # refuse to start on a bad policy file
     asyncio.run(serve(spec_of(name, settings), settings))
     return 0
 

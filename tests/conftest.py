@@ -37,8 +37,7 @@ def kafka(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def settings(postgres, kafka) -> Settings:
-    return Settings(kafka_bootstrap_servers=kafka.bootstrap, database_url=postgres.url, partitions=3,
-                    policy_path=ROOT / "policies" / "default.toml")
+    return Settings(kafka_bootstrap_servers=kafka.bootstrap, database_url=postgres.url, partitions=3)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from typing import Mapping
-from pathlib import Path
 
 SERVICES = (
     "intake",
@@ -31,7 +30,6 @@ ENV_VARS = {
 }
 REQUIRED_ENV = ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL")
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
@@ -45,7 +43,6 @@ class Settings:
     database_url: str
     enable_idempotence: bool = False
     partitions: int = 6
-    policy_path: Path = ROOT / "policies" / "default.toml"
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     deadline_seconds: float = 86_400.0
@@ -63,7 +60,6 @@ class Settings:
             database_url=env["DATABASE_URL"],
             enable_idempotence=_flag(env, "JOINTAID_ENABLE_IDEMPOTENCE"),
             partitions=int(env.get("JOINTAID_PARTITIONS", "6")),
-            policy_path=Path(env.get("JOINTAID_POLICY", str(ROOT / "policies" / "default.toml"))),
             http_host=env.get("JOINTAID_HTTP_HOST", "127.0.0.1"),
             http_port=int(env.get("JOINTAID_HTTP_PORT", "8000")),
             deadline_seconds=float(env.get("JOINTAID_DEADLINE_SECONDS", "86400")),

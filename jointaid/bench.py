@@ -1,0 +1,458 @@
+"""`python -m jointaid.bench`: drive N applications through `jointaid up` and compare with the raw limit.
+
+One run (DESIGN.md "Performance"):
+1. start `jointaid up` on a temporary data dir (embedded Tansu and PostgreSQL) and wait for /readyz;
+2. submit N applications over HTTP (bounded concurrency), each with fresh, valid ID numbers;
+3. wait until the database shows all of them notified;
+4. report applications/s and submit→notified latency (both from the database clock) and the
+   client-side HTTP submit latency;
+5. measure, on the same broker and database, plain produce/consume of N×9 messages and N×9
+   small PostgreSQL transactions (8 connections);
+6. print a summary, stop the system with SIGTERM, remove the data dir (unless --keep).
+
+No personal data is printed: only counts, statuses and timings.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import copy
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+
+from contracts.idnumber import check_digit
+from jointaid.embedded import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = Path(__file__).resolve().parent / "examples" / "applications.json"
+EVENTS_PER_APPLICATION = 9  # submitted, verified, 5 decisions, payment, notification
+PG_CONNECTIONS = 8
+RAW_VALUE_BYTES = 400
+BROKER_LINE = re.compile(r"jointaid: broker\s+(\S+:\d+) \(embedded Tansu\)")
+
+
+# ---- the application generator (pure) ------------------------------------------------------
+
+def _load_examples() -> list[dict]:
+    examples = json.loads(EXAMPLES.read_text(encoding="utf-8"))
+    return [examples[key] for key in sorted(examples)]
+
+
+def _fresh_id(original: str, serial: int) -> str:
+    """A new valid ID number: same region, birth date moved back serial // 1000 days,
+    sequence digits (15-17) = serial % 1000, correct GB 11643 check digit."""
+    born = date(int(original[6:10]), int(original[10:12]), int(original[12:14]))
+    born -= timedelta(days=serial // 1000)
+    first17 = f"{original[:6]}{born:%Y%m%d}{serial % 1000:03d}"
+    return first17 + check_digit(first17)
+
+
+def _renumber(template: dict, serial: int) -> dict:
+    """A deep copy of `template` with every ID number replaced consistently (member, applicant, bills)."""
+    body = copy.deepcopy(template)
+    mapping = {m["id_number"]: _fresh_id(m["id_number"], serial) for m in body["household"]["members"]}
+    for member in body["household"]["members"]:
+        member["id_number"] = mapping[member["id_number"]]
+    body["applicant_id_number"] = mapping[body["applicant_id_number"]]
+    for bill in body["needs"]["medical_bills"]:
+        bill["member_id_number"] = mapping[bill["member_id_number"]]
+    return body
+
+
+def make_applications(n: int, seed: int = 0) -> list[dict]:
+    """N request bodies: a seeded mix of the four worked examples, each with fresh ID numbers.
+
+    Every ID number is distinct within and across the returned applications: member k of
+    the i-th application of a shape gets serial i (sequence digits i % 1000, birth date moved
+    back i // 1000 days); members of one household are born years apart and shapes A/D differ
+    in region, so no two members share a number. Pure: same (n, seed), same list.
+    """
+    templates = _load_examples()
+    rng = random.Random(seed)
+    used = [0] * len(templates)
+    bodies = []
+    for _ in range(n):
+        shape = rng.randrange(len(templates))
+        bodies.append(_renumber(templates[shape], used[shape]))
+        used[shape] += 1
+    return bodies
+
+
+# ---- starting and stopping `jointaid up` ---------------------------------------------------
+
+@dataclass
+class System:
+    process: subprocess.Popen
+    data_dir: Path
+    base: str
+    out: Path
+    bootstrap: str = ""
+
+    @property
+    def database_url(self) -> str:
+        return f"postgresql://postgres:@/postgres?host={self.data_dir / 'pg'}"
+
+
+def start_system(data_dir: Path) -> System:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL")}
+    out = data_dir.parent / "up.out"
+    print(f"bench: starting jointaid up (data dir {data_dir}, port {port}) ...", flush=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "jointaid.cli", "up", "--data-dir", str(data_dir), "--port", str(port)],
+        cwd=ROOT, env=env, stdout=open(out, "wb"), stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    return System(process, data_dir, f"http://127.0.0.1:{port}", out)
+
+
+def _tail(path: Path, chars: int = 3000) -> str:
+    try:
+        return path.read_text(errors="replace")[-chars:]
+    except OSError:
+        return ""
+
+
+def _find_bootstrap(system: System) -> str:
+    found = BROKER_LINE.search(_tail(system.out, 1_000_000))
+    return found.group(1) if found else ""
+
+
+def wait_ready(system: System, timeout: float = 120) -> None:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if system.process.poll() is not None:
+            raise RuntimeError(f"jointaid up exited with {system.process.returncode}:\n{_tail(system.out)}")
+        system.bootstrap = system.bootstrap or _find_bootstrap(system)
+        if system.bootstrap and _is_ready(system.base):
+            print(f"bench: ready in {time.monotonic() - started:.1f} s (broker {system.bootstrap})", flush=True)
+            return
+        time.sleep(0.3)
+    raise RuntimeError(f"jointaid up not ready in {timeout:.0f} s:\n{_tail(system.out)}")
+
+
+def _is_ready(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/readyz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def stop_system(system: System, timeout: float = 30) -> None:
+    if system.process.poll() is not None:
+        return
+    print("bench: stopping jointaid up (SIGTERM) ...", flush=True)
+    system.process.send_signal(signal.SIGTERM)
+    try:
+        system.process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        print("bench: jointaid up did not stop in time; killing it", flush=True)
+        system.process.kill()
+        system.process.wait()
+
+
+# ---- submitting ----------------------------------------------------------------------------
+
+@dataclass
+class Submitted:
+    ids: list[str] = field(default_factory=list)
+    latencies_ms: list[float] = field(default_factory=list)
+    failures: dict[int, int] = field(default_factory=dict)  # HTTP status (0: no answer) -> count
+    seconds: float = 0.0
+
+
+class _Progress:
+    def __init__(self, what: str, total: int):
+        self.what, self.total, self.done, self.next = what, total, 0, max(1, total // 10)
+        self.started = time.monotonic()
+
+    def tick(self) -> None:
+        self.done += 1
+        if self.done >= self.next or self.done == self.total:
+            elapsed = time.monotonic() - self.started
+            print(f"bench: {self.what} {self.done}/{self.total} ({elapsed:.1f} s)", flush=True)
+            self.next += max(1, self.total // 10)
+
+
+async def _submit_one(client: httpx.AsyncClient, body: dict, result: Submitted) -> None:
+    started = time.perf_counter()
+    try:
+        response = await client.post("/v1/applications", json=body)
+        status = response.status_code
+    except httpx.HTTPError:
+        status = 0
+    result.latencies_ms.append((time.perf_counter() - started) * 1000)
+    if status == 202:
+        result.ids.append(response.json()["application_id"])
+    else:
+        result.failures[status] = result.failures.get(status, 0) + 1
+
+
+async def submit_all(base: str, bodies: list[dict], concurrency: int) -> Submitted:
+    result, progress = Submitted(), _Progress("submitted", len(bodies))
+    queue = iter(bodies)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        for body in queue:  # one shared iterator: each body is taken once
+            await _submit_one(client, body, result)
+            progress.tick()
+
+    started = time.monotonic()
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+    result.seconds = time.monotonic() - started
+    return result
+
+
+# ---- waiting and measuring from the database -----------------------------------------------
+
+async def _status_counts(conn, ids: list[str]) -> dict[str, int]:
+    rows = await conn.fetch(
+        "SELECT status, count(*) AS n FROM intake.applications WHERE application_id = ANY($1::uuid[]) GROUP BY status",
+        ids,
+    )
+    return {r["status"]: r["n"] for r in rows}
+
+
+async def wait_notified(conn, ids: list[str], timeout: float) -> dict[str, int]:
+    """Poll until every id is notified or the timeout passes; returns the last status counts."""
+    started, reported = time.monotonic(), 0
+    step = max(1, len(ids) // 10)
+    while True:
+        counts = await _status_counts(conn, ids)
+        done = counts.get("notified", 0)
+        if done >= reported + step or done == len(ids):
+            print(f"bench: notified {done}/{len(ids)} ({time.monotonic() - started:.1f} s)", flush=True)
+            reported = done
+        if done == len(ids) or time.monotonic() - started > timeout:
+            return counts
+        await asyncio.sleep(0.25)
+
+
+async def system_figures(conn, ids: list[str]) -> dict:
+    rows = await conn.fetch(
+        """SELECT extract(epoch FROM m.sent_at - a.submitted_at) * 1000 AS ms
+           FROM intake.applications a JOIN notification.messages m USING (application_id)
+           WHERE a.application_id = ANY($1::uuid[])""",
+        ids,
+    )
+    span = await conn.fetchrow(
+        """SELECT extract(epoch FROM max(updated_at) - min(submitted_at)) AS seconds
+           FROM intake.applications WHERE application_id = ANY($1::uuid[]) AND status = 'notified'""",
+        ids,
+    )
+    latencies = [float(r["ms"]) for r in rows]
+    seconds = float(span["seconds"] or 0)
+    return {"seconds": seconds, "rate": len(ids) / seconds if seconds else 0.0,
+            "p50": percentile(latencies, 50), "p99": percentile(latencies, 99)}
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile (0 for no values)."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * p // 100))
+    return ordered[int(rank) - 1]
+
+
+# ---- the raw limit: broker ----------------------------------------------------------------
+
+async def raw_broker(bootstrap: str, count: int, chunk: int = 2000) -> dict:
+    topic = f"bench-raw-{uuid.uuid4().hex[:8]}"
+    await _create_topic(bootstrap, topic)
+    produce_s = await _produce(bootstrap, topic, count, chunk)
+    print(f"bench: raw produce {count} messages in {produce_s:.1f} s", flush=True)
+    join_s, consume_s, got = await _consume(bootstrap, topic, count)
+    print(f"bench: raw consume {got} messages in {consume_s:.1f} s (group join {join_s:.1f} s)", flush=True)
+    return {"count": count, "produce": count / produce_s, "consume": got / consume_s if consume_s else 0.0,
+            "consumed": got}
+
+
+async def _create_topic(bootstrap: str, topic: str, partitions: int = 6) -> None:
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])
+    finally:
+        await admin.close()
+
+
+async def _produce(bootstrap: str, topic: str, count: int, chunk: int) -> float:
+    from aiokafka import AIOKafkaProducer
+
+    value = os.urandom(RAW_VALUE_BYTES // 2).hex().encode()
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=2)
+    await producer.start()
+    try:
+        started = time.monotonic()
+        for first in range(0, count, chunk):
+            sends = [await producer.send(topic, value, key=str(i).encode()) for i in range(first, min(first + chunk, count))]
+            await asyncio.gather(*sends)
+        return time.monotonic() - started
+    finally:
+        await producer.stop()
+
+
+async def _consume(bootstrap: str, topic: str, count: int, timeout: float = 120) -> tuple[float, float, int]:
+    """(seconds until the first record, seconds from the first to the last record, records read)."""
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"bench-{uuid.uuid4().hex[:8]}",
+                                auto_offset_reset="earliest", enable_auto_commit=False)
+    started = time.monotonic()
+    await consumer.start()
+    try:
+        got, first = 0, None
+        while got < count and time.monotonic() - started < timeout:
+            batches = await consumer.getmany(timeout_ms=500, max_records=10_000)
+            got += sum(len(records) for records in batches.values())
+            if got and first is None:
+                first = time.monotonic()
+        first = first or time.monotonic()
+        return first - started, time.monotonic() - first, got
+    finally:
+        await consumer.stop()
+
+
+# ---- the raw limit: PostgreSQL ------------------------------------------------------------
+
+async def raw_pg(database_url: str, count: int, connections: int = PG_CONNECTIONS) -> dict:
+    import asyncpg
+
+    pool = await asyncpg.create_pool(database_url, min_size=connections, max_size=connections)
+    try:
+        await pool.execute("CREATE SCHEMA IF NOT EXISTS bench; DROP TABLE IF EXISTS bench.scratch; "
+                           "CREATE TABLE bench.scratch (id bigserial PRIMARY KEY, payload text NOT NULL, "
+                           "at timestamptz NOT NULL DEFAULT now())")
+        seconds = await _pg_transactions(pool, count, connections)
+        await pool.execute("DROP SCHEMA bench CASCADE")
+    finally:
+        await pool.close()
+    print(f"bench: raw pg {count} transactions in {seconds:.1f} s", flush=True)
+    return {"count": count, "rate": count / seconds, "connections": connections}
+
+
+async def _pg_transactions(pool, count: int, connections: int) -> float:
+    payload = "x" * 100
+    shares = [count // connections + (1 if i < count % connections else 0) for i in range(connections)]
+
+    async def worker(share: int) -> None:
+        async with pool.acquire() as conn:
+            for _ in range(share):
+                async with conn.transaction():
+                    await conn.execute("INSERT INTO bench.scratch(payload) VALUES ($1)", payload)
+
+    started = time.monotonic()
+    await asyncio.gather(*(worker(share) for share in shares))
+    return time.monotonic() - started
+
+
+# ---- one run --------------------------------------------------------------------------------
+
+async def measure(system: System, args) -> dict:
+    import asyncpg
+
+    bodies = make_applications(args.n, args.seed)
+    print(f"bench: submitting {args.n} applications, concurrency {args.concurrency}", flush=True)
+    submitted = await submit_all(system.base, bodies, args.concurrency)
+    del bodies
+    print(f"bench: submitted {len(submitted.ids)} in {submitted.seconds:.1f} s; refused/failed: "
+          f"{submitted.failures or 'none'}", flush=True)
+    conn = await asyncpg.connect(system.database_url)
+    try:
+        counts = await wait_notified(conn, submitted.ids, args.timeout)
+        figures = await system_figures(conn, submitted.ids)
+    finally:
+        await conn.close()
+    report = {"n": args.n, "submitted": submitted, "counts": counts, "system": figures}
+    if not args.no_raw:
+        report["broker"] = await raw_broker(system.bootstrap, args.n * EVENTS_PER_APPLICATION)
+        report["pg"] = await raw_pg(system.database_url, args.n * EVENTS_PER_APPLICATION)
+    return report
+
+
+def summary(report: dict) -> str:
+    sub, fig, counts = report["submitted"], report["system"], report["counts"]
+    notified = counts.get("notified", 0)
+    lines = [f"jointaid bench: N={report['n']} applications",
+             f"  system     : {fig['rate']:,.1f} applications/s; submit→notified p50 {fig['p50']:,.0f} ms, "
+             f"p99 {fig['p99']:,.0f} ms; HTTP submit p50 {percentile(sub.latencies_ms, 50):,.0f} ms, "
+             f"p99 {percentile(sub.latencies_ms, 99):,.0f} ms"]
+    if notified < len(sub.ids) or sub.failures:
+        stuck = {s: c for s, c in counts.items() if s != "notified"}
+        lines.append(f"  INCOMPLETE : {notified}/{len(sub.ids)} notified; stuck by status {stuck}; "
+                     f"refused/failed submits {sub.failures or 'none'}")
+    if "broker" in report:
+        b = report["broker"]
+        lines.append(f"  raw broker : produce {b['produce']:,.0f} msg/s, consume {b['consume']:,.0f} msg/s "
+                     f"({b['count']:,} messages)")
+    if "pg" in report:
+        p = report["pg"]
+        lines.append(f"  raw pg     : {p['rate']:,.0f} tx/s ({p['count']:,} transactions, {p['connections']} connections)")
+    return "\n".join(lines)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m jointaid.bench",
+        description="Start `jointaid up` on a temporary data dir, push N applications through its HTTP API, wait "
+        "until all are notified, and report applications/s, submit→notified p50/p99 (database clock) and HTTP "
+        "submit latency; then measure this machine's raw limit on the same embedded broker and database: "
+        "produce/consume N×9 messages and N×9 small PostgreSQL transactions.")
+    p.add_argument("-n", type=int, default=2000, help="applications to submit (default: 2000)")
+    p.add_argument("--concurrency", type=int, default=32, help="HTTP requests in flight at once (default: 32)")
+    p.add_argument("--timeout", type=float, default=None,
+                   help="seconds to wait for all to be notified (default: 60 + N/10)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the mix of the four example shapes (default: 0)")
+    p.add_argument("--no-raw", action="store_true", help="skip the raw broker and PostgreSQL measurements")
+    p.add_argument("--keep", action="store_true", help="keep the temporary data dir (database, logs) afterwards")
+    return p
+
+
+def _raise_interrupt(*_) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    args.timeout = args.timeout if args.timeout is not None else 60 + args.n / 10
+    signal.signal(signal.SIGTERM, _raise_interrupt)  # SIGTERM to the bench stops the system too
+    work = Path(tempfile.mkdtemp(prefix="jointaid-bench-"))
+    system = None
+    try:
+        system = start_system(work / "data")
+        wait_ready(system)
+        report = asyncio.run(measure(system, args))
+        print("\n" + summary(report), flush=True)
+        return 0 if report["counts"].get("notified", 0) == args.n else 1
+    except KeyboardInterrupt:
+        print("bench: interrupted", flush=True)
+        return 130
+    finally:
+        if system:
+            stop_system(system)
+        if args.keep:
+            print(f"bench: kept {work} (logs in {work / 'data' / 'logs'}, output of up in {work / 'up.out'})")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
