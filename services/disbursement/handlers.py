@@ -1,26 +1,34 @@
 """Disbursement: wait for every expected answer, then one payment, in the same transaction."""
 from __future__ import annotations
 
+from typing import Callable
+
+from opentelemetry import trace
+
 from contracts.events import ApplicationVerified, DecisionMade, Language, PaymentIssued
 from services.disbursement import settlement, store
+from services.kit import tracing
 from services.kit.consumer import Tx
 
+tracer = trace.get_tracer("jointaid.disbursement")
 
-def handlers(deadline_seconds: float):
+
+def handlers(deadline_seconds: float, wake_rail: Callable[[], None]):
     async def on_verified(tx: Tx, event, verified: ApplicationVerified) -> None:
         account = verified.payout_account
         await store.open_application(tx.conn, event.application_id, verified.expected_layers, account.kind,
                                      account.number, verified.language.value, deadline_seconds)
-        await settle_if_complete(tx)
+        await settle_if_complete(tx, wake_rail)
 
     async def on_decision(tx: Tx, event, made: DecisionMade) -> None:
-        if await store.record_decision(tx.conn, event.application_id, event.event_id, made.decision):
-            await settle_if_complete(tx)
+        if await store.record_decision(tx.conn, event.application_id, event.event_id, made.decision, tracing.capture()):
+            await settle_if_complete(tx, wake_rail)
 
     return {"aid.application.verified.v1": on_verified, "aid.decision.made.v1": on_decision}
 
 
-async def settle_if_complete(tx: Tx) -> None:
+async def settle_if_complete(tx: Tx, wake_rail: Callable[[], None]) -> None:
+    """When the last expected answer is in: the one payment (or, for a zero total, straight to the message)."""
     application = await store.lock_unsettled(tx.conn, tx.application_id)
     if application is None:
         return  # not verified yet (answers can overtake it), or already settled
@@ -28,8 +36,19 @@ async def settle_if_complete(tx: Tx) -> None:
     if settlement.missing_layers(application["expected_layers"], [d.layer for d in decisions]):
         return
     lines = settlement.payment_lines(decisions)
-    payment_id = await store.settle(tx.conn, tx.application_id, lines)
-    await tx.emit("aid.payment.issued.v1", PaymentIssued(
+    await store.mark_settled(tx.conn, tx.application_id)
+    if not lines:
+        await tx.emit("aid.payment.issued.v1", payment_issued(application, None, lines, decisions))
+        return
+    links = [link for h in await store.decision_trace_headers(tx.conn, tx.application_id) if (link := tracing.link_to(h))]
+    with tracer.start_as_current_span("disbursement.payment", links=links) as span:
+        span.set_attribute("application_id", str(tx.application_id))
+        await store.create_payment(tx.conn, tx.application_id, lines, tracing.capture())
+    wake_rail()  # the rail worker settles it, then announces aid.payment.issued
+
+
+def payment_issued(application, payment_id, lines, decisions) -> PaymentIssued:
+    return PaymentIssued(
         payment_id=payment_id,
         total_fen=sum(line.amount_fen for line in lines),
         lines=tuple(lines),
@@ -37,4 +56,4 @@ async def settle_if_complete(tx: Tx) -> None:
         account_kind=application["account_kind"],
         account_last4=settlement.last4(application["account_number"]),
         language=Language(application["language"]),
-    ))
+    )

@@ -1,13 +1,18 @@
 from pathlib import Path
 
+from services.disbursement.deadlines import run_sweeper
 from services.disbursement.handlers import handlers
+from services.disbursement.rail import InProcessRail
+from services.disbursement.settler import Settler
 from services.kit.runner import ServiceSpec
 from services.kit.settings import Settings
 
 
 def spec(settings: Settings) -> ServiceSpec:
+    settler = Settler(InProcessRail(settings.rail_failing_accounts), settings.rail_attempts, settings.rail_backoff_seconds)
     return ServiceSpec(
         name="disbursement",
         migrations=(Path(__file__).parent / "migrations",),
-        handlers=handlers(settings.deadline_seconds),
+        handlers=handlers(settings.deadline_seconds, settler.wake),
+        background=(settler.run, run_sweeper),
     )

@@ -11,24 +11,22 @@ import json
 import logging
 
 import asyncpg
-from opentelemetry import context, propagate
 
 from contracts.envelope import Envelope
+from services.kit import tracing
 
 log = logging.getLogger(__name__)
 
 
 async def enqueue(conn: asyncpg.Connection, topic: str, event: Envelope) -> None:
     """Store `event` for publication; call inside the transaction that made it true."""
-    carrier: dict[str, str] = {}
-    propagate.inject(carrier)  # keep the trace: the relay publishes under this context
     await conn.execute(
         "INSERT INTO outbox(event_id, application_id, topic, payload, trace_headers) VALUES ($1, $2, $3, $4, $5)",
         event.event_id,
         event.application_id,
         topic,
         event.model_dump_json().encode(),
-        json.dumps(carrier),
+        json.dumps(tracing.capture()),  # keep the trace: the relay publishes under this context
     )
 
 
@@ -84,8 +82,7 @@ class Relay:
     async def _publish(self, row) -> asyncio.Future:
         # Attach the stored context so the middleware continues the application's trace
         # instead of starting a new root (measured: copying the header alone does not).
-        token = context.attach(propagate.extract(json.loads(row["trace_headers"])))
-        try:
+        with tracing.resumed(json.loads(row["trace_headers"])):
             return await self._broker.publish(
                 row["payload"],
                 row["topic"],
@@ -93,5 +90,3 @@ class Relay:
                 headers={"content-type": "application/json"},
                 no_confirm=True,
             )
-        finally:
-            context.detach(token)

@@ -25,7 +25,14 @@ ENV_VARS = {
     "JOINTAID_HTTP_HOST": "intake's listen address (default 127.0.0.1)",
     "JOINTAID_HTTP_PORT": "intake's port (default 8000)",
     "JOINTAID_DEADLINE_SECONDS": "time allowed for all department answers (default 86400)",
+    "JOINTAID_RAIL_ATTEMPTS": "settlement attempts before a payment is escalated (default 5)",
+    "JOINTAID_RAIL_BACKOFF_SECONDS": "first retry delay of a failed settlement, doubling (default 2)",
+    "JOINTAID_RAIL_FAIL_ACCOUNTS": "comma-separated account numbers the in-process rail refuses (drills, tests)",
     "JOINTAID_LOG_LEVEL": "log level (default INFO)",
+    "JOINTAID_LANGUAGE": "notification's language (zh or en) for events that carry none (default zh)",
+    "JOINTAID_NOTIFY_WEBHOOK_URL": "deliver each notification by POST to this URL (default: stored only)",
+    "JOINTAID_NOTIFY_WEBHOOK_ATTEMPTS": "webhook attempts per delivery before the handler fails (default 5)",
+    "JOINTAID_NOTIFY_WEBHOOK_BACKOFF": "seconds before the first webhook retry, doubling each time (default 0.5)",
     "OTEL_EXPORTER_OTLP_ENDPOINT": "export spans by OTLP when set",
 }
 REQUIRED_ENV = ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL")
@@ -37,6 +44,13 @@ def _flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
     return default if raw is None else raw.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _language(env: Mapping[str, str]) -> str:
+    raw = (env.get("JOINTAID_LANGUAGE") or "zh").strip().lower()
+    if raw not in ("zh", "en"):
+        raise SystemExit(f"JOINTAID_LANGUAGE must be zh or en, not {raw!r}")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     kafka_bootstrap_servers: str
@@ -46,8 +60,15 @@ class Settings:
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     deadline_seconds: float = 86_400.0
+    rail_attempts: int = 5
+    rail_backoff_seconds: float = 2.0
+    rail_failing_accounts: frozenset[str] = frozenset()
     log_level: str = "INFO"
     otlp_endpoint: str | None = None
+    language: str = "zh"
+    notify_webhook_url: str | None = None
+    notify_webhook_attempts: int = 5
+    notify_webhook_backoff: float = 0.5
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -63,6 +84,13 @@ class Settings:
             http_host=env.get("JOINTAID_HTTP_HOST", "127.0.0.1"),
             http_port=int(env.get("JOINTAID_HTTP_PORT", "8000")),
             deadline_seconds=float(env.get("JOINTAID_DEADLINE_SECONDS", "86400")),
+            rail_attempts=int(env.get("JOINTAID_RAIL_ATTEMPTS", "5")),
+            rail_backoff_seconds=float(env.get("JOINTAID_RAIL_BACKOFF_SECONDS", "2")),
+            rail_failing_accounts=frozenset(a.strip() for a in env.get("JOINTAID_RAIL_FAIL_ACCOUNTS", "").split(",") if a.strip()),
             log_level=env.get("JOINTAID_LOG_LEVEL", "INFO"),
             otlp_endpoint=env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
+            language=_language(env),
+            notify_webhook_url=env.get("JOINTAID_NOTIFY_WEBHOOK_URL") or None,
+            notify_webhook_attempts=int(env.get("JOINTAID_NOTIFY_WEBHOOK_ATTEMPTS", "5")),
+            notify_webhook_backoff=float(env.get("JOINTAID_NOTIFY_WEBHOOK_BACKOFF", "0.5")),
         )

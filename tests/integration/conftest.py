@@ -60,3 +60,17 @@ async def eventually(probe, timeout: float = 20.0, interval: float = 0.1):
             return value
         await asyncio.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s (last value {value!r})")
+
+
+@contextlib.asynccontextmanager
+async def direct(name: str, settings, pool_size: int = 4):
+    """A service's context without its consumer: tests call its handlers directly, concurrently if they like."""
+    from services.kit.db import create_pool, migrate
+    from services.kit.outbox import Relay
+
+    await migrate(settings.database_url, name, spec_of(name, settings).migrations)
+    pool = await create_pool(settings.database_url, name, min_size=1, max_size=pool_size)
+    try:
+        yield runner.ServiceContext(name, settings, broker=None, pool=pool, relay=Relay(pool, broker=None))
+    finally:
+        await pool.close()

@@ -11,12 +11,9 @@ from contracts.events import (
     Decision, DecisionMade, Department, HouseholdFacts, HouseholdStatus, LayerTrail, MemberFacts, Outcome, Program,
     Recurring, Residence,
 )
-from jointaid.registry import spec_of
 from services.departments.red_cross.handlers import HANDLERS
 from services.kit.consumer import handle
-from services.kit.db import create_pool, migrate
-from services.kit.outbox import Relay
-from services.kit.runner import ServiceContext
+from tests.integration.conftest import direct
 
 YEAR = 2031          # a year of its own, so the test's small fund is the only one it touches
 GRANT_FEN = 1_000_000  # R = 90,000 yuan reaches the top tier: 10,000 yuan each
@@ -37,10 +34,8 @@ def layer4_event() -> tuple:
 
 
 async def test_fund_is_never_overspent_under_concurrent_approvals(settings):
-    await migrate(settings.database_url, "red_cross", spec_of("red_cross", settings).migrations)
-    pool = await create_pool(settings.database_url, "red_cross", min_size=10, max_size=50)
-    ctx = ServiceContext("red_cross", settings, broker=None, pool=pool, relay=Relay(pool, broker=None))
-    try:
+    async with direct("red_cross", settings, pool_size=50) as ctx:
+        pool = ctx.pool
         await pool.execute("INSERT INTO fund(year, budget_fen, balance_fen) VALUES ($1, $2, $2)", YEAR, BUDGET_FEN)
         events = [layer4_event() for _ in range(50)]
         handler = HANDLERS["aid.decision.made.v1"]
@@ -50,8 +45,6 @@ async def test_fund_is_never_overspent_under_concurrent_approvals(settings):
         ids = [event.application_id for event, _ in events]
         rows = await pool.fetch("SELECT outcome, amount_fen FROM decisions WHERE application_id = ANY($1::uuid[])", ids)
         granted = await pool.fetchval("SELECT sum(amount_fen) FROM grants WHERE year = $1", YEAR)
-    finally:
-        await pool.close()
     approved = [r["amount_fen"] for r in rows if r["outcome"] == "approved"]
     assert len(rows) == 50
     assert balance >= 0

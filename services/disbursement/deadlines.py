@@ -1,0 +1,45 @@
+"""The deadline sweeper: an application whose answers are late is escalated, not left silent.
+
+A later answer still completes it normally: escalation does not settle, so the payment is made
+exactly once when the last answer arrives.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from contracts.events import CaseEscalated
+from services.disbursement import settlement, store
+from services.kit import tracing
+from services.kit.consumer import Tx
+
+log = logging.getLogger(__name__)
+
+
+async def sweep(ctx, limit: int = 100) -> int:
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        late = await store.overdue(conn, limit)
+        for row in late:
+            answered = [d.layer for d in await store.decisions_of(conn, row["application_id"])]
+            missing = settlement.missing_layers(row["expected_layers"], answered)
+            traces = await store.decision_trace_headers(conn, row["application_id"])
+            with tracing.resumed(traces[0] if traces else {}):
+                await store.mark_escalated(conn, row["application_id"])
+                await Tx(conn, "disbursement", row["application_id"]).emit("aid.case.escalated.v1", CaseEscalated(
+                    reason=f"answers past the deadline: layers {', '.join(map(str, missing))} missing", missing_layers=tuple(missing)))
+            log.warning("application %s escalated: layers %s missing", row["application_id"], missing)
+    if late:
+        ctx.relay.wake()
+    return len(late)
+
+
+async def run_sweeper(ctx) -> None:
+    interval = min(5.0, max(0.2, ctx.settings.deadline_seconds / 4))
+    while True:
+        try:
+            await sweep(ctx)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # database away: next round
+            log.warning("deadline sweeper: %s", type(exc).__name__)
+        await asyncio.sleep(interval)

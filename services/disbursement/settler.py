@@ -1,0 +1,84 @@
+"""The rail worker: settle pending payments; retry failures with backoff; escalate after the last.
+
+A payment is announced (aid.payment.issued) only once the rail settled it. The rail is called
+with payment_id as its idempotency key, so a crash after it paid and before our commit cannot
+pay twice: the retry gets the same settlement back.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+from contracts.events import CaseEscalated, PaymentFailed
+from services.disbursement import store
+from services.disbursement.handlers import payment_issued
+from services.disbursement.rail import PaymentRail, RailError
+from services.kit import tracing
+from services.kit.consumer import Tx
+
+log = logging.getLogger(__name__)
+
+
+class Settler:
+    def __init__(self, rail: PaymentRail, attempts: int, backoff_seconds: float):
+        self.rail = rail
+        self.attempts = attempts
+        self.backoff_seconds = backoff_seconds
+        self.wake_event = asyncio.Event()
+
+    def wake(self) -> None:
+        self.wake_event.set()
+
+    async def run(self, ctx) -> None:
+        while True:
+            try:
+                settled = await self.settle_due(ctx)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # database away: try again shortly
+                log.warning("rail worker: %s; retrying", type(exc).__name__)
+                settled = 0
+                await asyncio.sleep(1.0)
+            if not settled:
+                try:
+                    await asyncio.wait_for(self.wake_event.wait(), 0.5)
+                except asyncio.TimeoutError:
+                    pass
+                self.wake_event.clear()
+
+    async def settle_due(self, ctx, limit: int = 20) -> int:
+        async with ctx.pool.acquire() as conn, conn.transaction():
+            due = await store.due_payments(conn, limit)
+            for payment in due:
+                with tracing.resumed(json.loads(payment["trace_headers"])):
+                    await self.settle_one(Tx(conn, "disbursement", payment["application_id"]), payment)
+        if due:
+            ctx.relay.wake()
+        return len(due)
+
+    async def settle_one(self, tx: Tx, payment) -> None:
+        try:
+            async with tx.conn.transaction():  # a savepoint: a failed call leaves nothing behind
+                reference = await self.rail.settle(tx.conn, payment["payment_id"], payment["account_number"],
+                                                   payment["total_fen"])
+        except RailError as exc:
+            await self.failed(tx, payment, str(exc))
+            return
+        await store.payment_settled(tx.conn, payment["payment_id"], reference, payment["total_fen"])
+        application = await store.application(tx.conn, tx.application_id)
+        decisions = await store.decisions_of(tx.conn, tx.application_id)
+        lines = await store.lines_of(tx.conn, payment["payment_id"])
+        await tx.emit("aid.payment.issued.v1", payment_issued(application, payment["payment_id"], lines, decisions))
+
+    async def failed(self, tx: Tx, payment, error: str) -> None:
+        attempt = payment["attempts"] + 1
+        final = attempt >= self.attempts
+        await store.payment_attempt_failed(tx.conn, payment["payment_id"], final, self.backoff_seconds * 2 ** (attempt - 1))
+        log.warning("rail: payment %s attempt %d failed%s", payment["payment_id"], attempt, " (last)" if final else "")
+        await tx.emit("aid.payment.failed.v1", PaymentFailed(payment_id=payment["payment_id"], attempt=attempt,
+                                                             error=error, final=final))
+        if final:
+            await store.mark_escalated(tx.conn, tx.application_id)
+            await tx.emit("aid.case.escalated.v1", CaseEscalated(
+                reason=f"payment failed {attempt} times at the rail: {error}; needs a caseworker"))
