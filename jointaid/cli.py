@@ -27,6 +27,14 @@ def parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run one service alone (what compose runs)",
                               description="Run one service against KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL.")
     run.add_argument("service", choices=SERVICES, help="the service to run")
+
+    audit = commands.add_parser("audit", help="reconcile applications, payments, ledger and notifications",
+                                description="Print applications by status, payments, totals per department, and every "
+                                "anomaly (an application with zero or several payments or messages, lines that do not add "
+                                "up, an unbalanced ledger posting). Exit status 1 when there is an anomaly. Uses "
+                                "DATABASE_URL, or the embedded database under --data-dir.")
+    audit.add_argument("--data-dir", default=".jointaid", help="the data directory of `jointaid up` (default: .jointaid)")
+    audit.add_argument("--json", action="store_true", help="machine-readable output")
     return root
 
 
@@ -41,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
             from jointaid.up import up
 
             return up(args)
+        if args.command == "audit":
+            return audit(args)
     except PolicyError as exc:
         print(f"jointaid: the policy file is not valid: {exc}", file=sys.stderr)
         return 2
@@ -59,6 +69,18 @@ def run_service(name: str) -> int:
     current_policy()  # refuse to start on a bad policy file
     asyncio.run(serve(spec_of(name, settings), settings))
     return 0
+
+
+def audit(args) -> int:
+    import os
+
+    from jointaid import audit as auditing
+    from jointaid.embedded import embedded_database
+
+    if os.environ.get("DATABASE_URL"):
+        return auditing.run(os.environ["DATABASE_URL"], args.json)
+    with embedded_database(args.data_dir) as url:
+        return auditing.run(url, args.json)
 
 
 if __name__ == "__main__":

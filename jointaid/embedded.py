@@ -1,6 +1,7 @@
 """The embedded real parts: Tansu (Kafka protocol) and PostgreSQL, started by the code."""
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -96,3 +97,25 @@ class EmbeddedPostgres:
         if self.server is not None:
             self.server.cleanup()
             self.server = None
+
+
+@contextlib.contextmanager
+def embedded_database(data_dir: str | Path):
+    """The URL of the embedded database under `data_dir`: the running one, or one started for the duration."""
+    pgdata = Path(data_dir).resolve() / "pg"
+    if not (pgdata / "PG_VERSION").exists():
+        raise SystemExit(f"no database under {pgdata}: start `jointaid up --data-dir {data_dir}` first, or set DATABASE_URL")
+    if (pgdata / "postmaster.pid").exists():
+        yield running_url(pgdata)
+        return
+    database = EmbeddedPostgres(pgdata).start()
+    try:
+        yield database.url
+    finally:
+        database.stop()
+
+
+def running_url(pgdata: Path) -> str:
+    """The socket URL of a running embedded server, from its postmaster.pid (port: line 4, socket dir: line 5)."""
+    lines = (Path(pgdata) / "postmaster.pid").read_text().splitlines()
+    return f"postgresql://postgres:@/postgres?host={lines[4]}&port={lines[3]}"
