@@ -170,7 +170,8 @@ def stop_system(system: System, timeout: float = 30) -> None:
 class Submitted:
     ids: list[str] = field(default_factory=list)
     latencies_ms: list[float] = field(default_factory=list)
-    failures: dict[int, int] = field(default_factory=dict)  # HTTP status (0: no answer) -> count
+    failures: dict = field(default_factory=dict)  # HTTP status (or "no answer") -> count
+    retries: dict[str, int] = field(default_factory=dict)  # transport error type -> retries
     seconds: float = 0.0
 
 
@@ -187,14 +188,19 @@ class _Progress:
             self.next += max(1, self.total // 10)
 
 
-async def _submit_one(client: httpx.AsyncClient, body: dict, result: Submitted) -> None:
+async def _submit_one(client: httpx.AsyncClient, body: dict, result: Submitted, attempts: int = 3) -> None:
+    """POST one body; on a transport error retry with the same Idempotency-Key (the first answer wins)."""
+    headers = {"Idempotency-Key": str(uuid.uuid4())}
     started = time.perf_counter()
-    try:
-        response = await client.post("/v1/applications", json=body)
-        status = response.status_code
-    except httpx.HTTPError:
-        status = 0
+    for attempt in range(attempts):
+        try:
+            response = await client.post("/v1/applications", json=body, headers=headers)
+            break
+        except httpx.HTTPError as exc:
+            result.retries[type(exc).__name__] = result.retries.get(type(exc).__name__, 0) + 1
+            response = None
     result.latencies_ms.append((time.perf_counter() - started) * 1000)
+    status = response.status_code if response is not None else "no answer"
     if status == 202:
         result.ids.append(response.json()["application_id"])
     else:
@@ -374,8 +380,8 @@ async def measure(system: System, args) -> dict:
     print(f"bench: submitting {args.n} applications, concurrency {args.concurrency}", flush=True)
     submitted = await submit_all(system.base, bodies, args.concurrency)
     del bodies
-    print(f"bench: submitted {len(submitted.ids)} in {submitted.seconds:.1f} s; refused/failed: "
-          f"{submitted.failures or 'none'}", flush=True)
+    print(f"bench: accepted {len(submitted.ids)}/{args.n} in {submitted.seconds:.1f} s; refused/failed: "
+          f"{submitted.failures or 'none'}; transport errors retried: {submitted.retries or 'none'}", flush=True)
     conn = await asyncpg.connect(system.database_url)
     try:
         counts = await wait_notified(conn, submitted.ids, args.timeout)
@@ -396,10 +402,10 @@ def summary(report: dict) -> str:
              f"  system     : {fig['rate']:,.1f} applications/s; submit→notified p50 {fig['p50']:,.0f} ms, "
              f"p99 {fig['p99']:,.0f} ms; HTTP submit p50 {percentile(sub.latencies_ms, 50):,.0f} ms, "
              f"p99 {percentile(sub.latencies_ms, 99):,.0f} ms"]
-    if notified < len(sub.ids) or sub.failures:
+    if notified < report["n"]:
         stuck = {s: c for s, c in counts.items() if s != "notified"}
-        lines.append(f"  INCOMPLETE : {notified}/{len(sub.ids)} notified; stuck by status {stuck}; "
-                     f"refused/failed submits {sub.failures or 'none'}")
+        lines.append(f"  INCOMPLETE : accepted {len(sub.ids)}/{report['n']} (refused/failed {sub.failures or 'none'}); "
+                     f"notified {notified}/{len(sub.ids)}; stuck by status {stuck or 'none'}")
     if "broker" in report:
         b = report["broker"]
         lines.append(f"  raw broker : produce {b['produce']:,.0f} msg/s, consume {b['consume']:,.0f} msg/s "
