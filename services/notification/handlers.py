@@ -1,20 +1,43 @@
-"""Notification: one message per application that explains every decision."""
+"""Notification: one message per application that explains every decision.
+
+Language rule. The message is Chinese unless English is asked for:
+- the application's language wins. `ApplicationIn.language` is not optional: intake fills "zh"
+  when the body has none, and verification/disbursement copy it into `aid.application.rejected`
+  and `aid.payment.issued`, so every event our services produce carries a language;
+- `JOINTAID_LANGUAGE` (Settings.language, zh or en) is the service default, used only when an
+  event carries no `language` field at all (a producer that predates the field, an event
+  written by hand). It cannot override a submitted "zh": downstream, an explicit "zh" and the
+  intake default look the same, so the event's value is taken as the citizen's choice.
+
+Delivery: see channels.py (the row is inserted, then the channel sends, in one transaction).
+"""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import timezone
 
-from contracts.events import ApplicationRejected, NotificationSent, PaymentIssued
+from pydantic import BaseModel
+
+from contracts.events import ApplicationRejected, Language, NotificationSent, PaymentIssued
 from services.kit.consumer import Tx
 from services.notification.channels import Channel
 from services.notification.message import render_payment, render_rejection
 
 
-def handlers(channel: Channel):
+def language_of(data: BaseModel, default: Language | str = Language.zh) -> Language:
+    """The event's language when it carries one, else the service default."""
+    if "language" in data.model_fields_set:
+        return Language(data.language)
+    return Language(default)
+
+
+def handlers(channel: Channel, default_language: Language | str = Language.zh):
     async def on_payment(tx: Tx, event, issued: PaymentIssued) -> None:
-        await deliver(tx, channel, "payment", issued.language.value, render_payment(issued, issued.language))
+        language = language_of(issued, default_language)
+        await deliver(tx, channel, "payment", language.value, render_payment(issued, language))
 
     async def on_rejected(tx: Tx, event, rejected: ApplicationRejected) -> None:
-        await deliver(tx, channel, "rejection", rejected.language.value, render_rejection(rejected, rejected.language))
+        language = language_of(rejected, default_language)
+        await deliver(tx, channel, "rejection", language.value, render_rejection(rejected, language))
 
     return {"aid.payment.issued.v1": on_payment, "aid.application.rejected.v1": on_rejected}
 
@@ -27,5 +50,7 @@ async def deliver(tx: Tx, channel: Channel, kind: str, language: str, text: str)
     )
     if stored is None:
         return  # this application has had its one message
-    await channel.send(tx.application_id, text)
+    # Inside the transaction, after the insert: a failed send rolls the row back, so a redelivery
+    # sends again; a send that succeeded before a failed commit is sent again too (at least once).
+    await channel.send(tx.application_id, text, language)
     await tx.emit("aid.notification.sent.v1", NotificationSent(channel=channel.name, text=text, sent_at=stored.astimezone(timezone.utc)))

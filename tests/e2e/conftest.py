@@ -1,6 +1,8 @@
 """End-to-end tier: `jointaid up` as a user starts it, driven through its HTTP API."""
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import os
 import signal
 import subprocess
@@ -9,10 +11,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 
 from jointaid.embedded import free_port
+from tests.conftest import EXAMPLES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,6 +45,41 @@ class System:
                     return view
                 time.sleep(0.2)
         raise AssertionError(f"{application_id} not {status} within {timeout}s: {view}")
+
+    def wait_applicant_free(self, id_number: str, timeout: float = 60) -> None:
+        """Wait until no application of this applicant is in progress, so a new one is not refused
+        with application_in_progress: every one intake holds is notified, and verification has
+        released the applicant (it does so on aid.notification.sent, a moment after intake's view)."""
+        key = hashlib.sha256(id_number.upper().encode()).hexdigest()
+
+        async def busy() -> tuple[int, int]:
+            conn = await asyncpg.connect(self.database_url)
+            try:
+                open_ = await conn.fetchval(
+                    "SELECT count(*) FROM intake.applications"
+                    " WHERE upper(submission->>'applicant_id_number') = $1 AND status <> 'notified'", id_number.upper())
+                held = await conn.fetchval(
+                    "SELECT count(*) FROM verification.active_applicants WHERE applicant_key = $1", key)
+                return open_, held
+            finally:
+                await conn.close()
+
+        deadline = time.monotonic() + timeout
+        state = None
+        while time.monotonic() < deadline:
+            state = asyncio.run(busy())
+            if state == (0, 0):
+                return
+            time.sleep(0.2)
+        raise AssertionError(f"applicant still busy after {timeout}s (open, held) = {state}")
+
+    def submit(self, body: dict) -> str:
+        """Submit once the applicant is free; the application's id."""
+        self.wait_applicant_free(body["applicant_id_number"])
+        with self.client() as client:
+            response = client.post("/v1/applications", json=body)
+        assert response.status_code == 202, response.text
+        return response.json()["application_id"]
 
 
 def start_system(data_dir: Path, *extra: str, env_extra: dict | None = None) -> System:
@@ -81,3 +120,11 @@ def system(tmp_path_factory):
     running = start_system(tmp_path_factory.mktemp("e2e") / "data")
     yield running
     stop_system(running)
+
+
+@pytest.fixture(scope="session")
+def worked_examples(system) -> dict[str, dict]:
+    """The four worked examples, each submitted once its applicant is free (an earlier test may have
+    left one in progress), then each one's notified view. Shared by every e2e module: no double submit."""
+    ids = {name: system.submit(body) for name, body in EXAMPLES.items()}
+    return {name: system.wait_status(application_id) for name, application_id in ids.items()}

@@ -14,11 +14,9 @@ def approved_amounts(view: dict) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def notified(system):
-    """Submit all four at once, then wait for each to be notified."""
-    with system.client() as client:
-        ids = {name: client.post("/v1/applications", json=body).json()["application_id"] for name, body in EXAMPLES.items()}
-    return {name: system.wait_status(application_id) for name, application_id in ids.items()}
+def notified(worked_examples):
+    """All four submitted (once per session, see conftest.worked_examples) and notified."""
+    return worked_examples
 
 
 @pytest.mark.parametrize("name", sorted(EXAMPLES))
