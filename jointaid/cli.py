@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 
 from services.kit.settings import SERVICES
@@ -35,6 +36,20 @@ def parser() -> argparse.ArgumentParser:
                                 "DATABASE_URL, or the embedded database under --data-dir.")
     audit.add_argument("--data-dir", default=".jointaid", help="the data directory of `jointaid up` (default: .jointaid)")
     audit.add_argument("--json", action="store_true", help="machine-readable output")
+
+    redrive = commands.add_parser("redrive", help="publish again every service's events of one application",
+                                  description="Mark every outbox event of APPLICATION_ID, in every service, for publishing "
+                                  "again; the running services' relays send them and the inboxes drop what was applied "
+                                  "already. Use it for an application stuck after a broker lost messages.")
+    redrive.add_argument("application_id", help="the application's id")
+    redrive.add_argument("--data-dir", default=".jointaid", help="the data directory of `jointaid up` (default: .jointaid)")
+
+    dlq = commands.add_parser("dlq", help="list dead-lettered messages, or replay one after a fix",
+                              description="Messages that failed validation or kept failing go to aid.dlq with the error "
+                              "in headers. `list` shows them; `replay ID` publishes one again to the topic it came from.")
+    dlq.add_argument("action", choices=("list", "replay"))
+    dlq.add_argument("message_id", nargs="?", help="PARTITION:OFFSET on aid.dlq, as `list` shows it (for replay)")
+    dlq.add_argument("--data-dir", default=".jointaid", help="the data directory of `jointaid up` (default: .jointaid)")
     return root
 
 
@@ -51,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
             return up(args)
         if args.command == "audit":
             return audit(args)
+        if args.command == "redrive":
+            return redrive(args)
+        if args.command == "dlq":
+            return dead_letters(args)
     except PolicyError as exc:
         print(f"jointaid: the policy file is not valid: {exc}", file=sys.stderr)
         return 2
@@ -77,10 +96,37 @@ def audit(args) -> int:
     from jointaid import audit as auditing
     from jointaid.embedded import embedded_database
 
-    if os.environ.get("DATABASE_URL"):
-        return auditing.run(os.environ["DATABASE_URL"], args.json)
-    with embedded_database(args.data_dir) as url:
-        return auditing.run(url, args.json)
+    url = os.environ.get("DATABASE_URL")
+    with (contextlib.nullcontext(url) if url else embedded_database(args.data_dir)) as database_url:
+        return auditing.run(database_url, args.json)
+
+
+def redrive(args) -> int:
+    import os
+    import uuid
+
+    from jointaid.embedded import embedded_database
+    from jointaid.prepare import redrive as mark_for_publishing
+
+    application_id = uuid.UUID(args.application_id)
+    url = os.environ.get("DATABASE_URL")
+    with (contextlib.nullcontext(url) if url else embedded_database(args.data_dir)) as database_url:
+        count = asyncio.run(mark_for_publishing(database_url, application_id))
+    print(f"redrive: {count} event(s) of {application_id} queued for publishing again")
+    return 0
+
+
+def dead_letters(args) -> int:
+    import os
+
+    from jointaid import dlq
+    from jointaid.embedded import broker_address
+
+    if args.action == "replay" and not args.message_id:
+        print("jointaid dlq replay: give the message id (PARTITION:OFFSET) from `jointaid dlq list`", file=sys.stderr)
+        return 2
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or broker_address(args.data_dir)
+    return dlq.run(bootstrap, args.action, args.message_id)
 
 
 if __name__ == "__main__":

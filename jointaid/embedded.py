@@ -119,3 +119,14 @@ def running_url(pgdata: Path) -> str:
     """The socket URL of a running embedded server, from its postmaster.pid (port: line 4, socket dir: line 5)."""
     lines = (Path(pgdata) / "postmaster.pid").read_text().splitlines()
     return f"postgresql://postgres:@/postgres?host={lines[4]}&port={lines[3]}"
+
+
+BROKER_FILE = "run/broker"
+
+
+def broker_address(data_dir: str | Path) -> str:
+    """The embedded broker of a running `jointaid up` (it writes the address to <data-dir>/run/broker)."""
+    path = Path(data_dir).resolve() / BROKER_FILE
+    if not path.exists():
+        raise SystemExit(f"no running embedded broker under {path.parent.parent}: start `jointaid up` or set KAFKA_BOOTSTRAP_SERVERS")
+    return path.read_text().strip()

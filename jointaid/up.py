@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from jointaid.embedded import EmbeddedBroker, EmbeddedPostgres
+from jointaid.embedded import BROKER_FILE, EmbeddedBroker, EmbeddedPostgres
 from jointaid.prepare import prepare
 from jointaid.registry import MODULES
 from jointaid.supervisor import Supervisor
@@ -39,6 +39,8 @@ def up(args) -> int:
         if not env.get("KAFKA_BOOTSTRAP_SERVERS"):
             broker = EmbeddedBroker(log_path=data_dir / "broker.log").start()
             env["KAFKA_BOOTSTRAP_SERVERS"] = broker.bootstrap
+            (data_dir / "run").mkdir(exist_ok=True)
+            (data_dir / BROKER_FILE).write_text(broker.bootstrap + "\n")
         settings = Settings.from_env(env)
         asyncio.run(prepare(settings, redrive_unfinished=broker is not None))
         supervisor = Supervisor(list(MODULES), env, data_dir / "run", data_dir / "logs")
@@ -55,6 +57,7 @@ def up(args) -> int:
             supervisor.stop_all()
         if broker:
             broker.stop()
+            (data_dir / BROKER_FILE).unlink(missing_ok=True)
         if database:
             database.stop()
         print("jointaid: stopped", flush=True)
