@@ -12,7 +12,8 @@ from pathlib import Path
 import httpx
 
 from jointaid.embedded import BROKER_FILE, EmbeddedBroker, EmbeddedPostgres
-from jointaid.prepare import prepare
+from jointaid.prepare import prepare, redrive
+from jointaid.topics import ensure_topics
 from jointaid.registry import MODULES
 from jointaid.supervisor import Supervisor
 from services.kit.runner import configure_logging
@@ -51,6 +52,8 @@ def up(args) -> int:
             threading.Thread(target=_demo, args=(base, stop), daemon=True).start()
         while not stop.wait(0.5):
             supervisor.restart_dead()
+            if broker and broker.process.poll() is not None:
+                restart_broker(broker, settings)
     finally:
         print("jointaid: stopping", flush=True)
         if supervisor:
@@ -62,6 +65,19 @@ def up(args) -> int:
             database.stop()
         print("jointaid: stopped", flush=True)
     return 0
+
+
+def restart_broker(broker: EmbeddedBroker, settings: Settings) -> None:
+    """The embedded broker died and forgot everything: same port, topics again, unfinished work again."""
+    log.warning("embedded broker exited (%s); restarting it on %s", broker.process.returncode, broker.bootstrap)
+    broker.start()
+    count = asyncio.run(reprovision(settings))
+    log.warning("embedded broker back; %d outbox events of unfinished applications queued again", count)
+
+
+async def reprovision(settings: Settings) -> int:
+    await ensure_topics(settings.kafka_bootstrap_servers, settings.partitions)
+    return await redrive(settings.database_url, None)
 
 
 def print_where(base: str, data_dir: Path, settings: Settings, own_db: bool, own_broker: bool) -> None:
