@@ -13,6 +13,9 @@ $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	@# the console test drives Debian's chromium through playwright (no browser download)
+	@test -x /usr/bin/chromium || apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; } \
+		|| echo "warning: could not install chromium (apt-get install chromium); the console browser test will fail"
 	touch $(STAMP)
 
 run: install

@@ -10,6 +10,7 @@ from jointaid.topics import ensure_topics
 from services.kit.db import migrate
 from services.kit.policy import current_policy
 from services.kit.settings import Settings
+from services.kit.span_store import migrate_telemetry
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +21,7 @@ async def prepare(settings: Settings, *, redrive_unfinished: bool) -> None:
     await ensure_topics(settings.kafka_bootstrap_servers, settings.partitions)
     for name in MODULES:
         await migrate(settings.database_url, name, spec_of(name, settings).migrations)
+    await migrate_telemetry(settings.database_url)  # shared operational schema: spans
     if redrive_unfinished:
         count = await redrive(settings.database_url, None)
         if count:

@@ -1,19 +1,24 @@
 """The single window's HTTP API (contract: DESIGN.md "HTTP API")."""
 from __future__ import annotations
 
+import json
 import uuid
+from pathlib import Path
 
-from fastapi import FastAPI, Header, Request
+from fastapi import FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from opentelemetry import trace
+from prometheus_client import CONTENT_TYPE_LATEST
 
+import contracts
 from contracts.application import ApplicationIn
-from services.intake import store
+from services.intake import console, store, system_metrics, traces
 from services.intake.errors import field_errors
 from services.kit.telemetry import current_trace_id
 
 tracer = trace.get_tracer("jointaid.intake")
+ASYNCAPI = Path(contracts.__file__).parent / "asyncapi.json"
 
 
 def create_app(ctx) -> FastAPI:
@@ -44,6 +49,43 @@ def create_app(ctx) -> FastAPI:
         if found is None:
             return JSONResponse(status_code=404, content={"detail": "no application with this id"})
         return found
+
+    @app.get("/v1/applications/{application_id}/trace")
+    async def get_trace(application_id: uuid.UUID):
+        """The spans of the application's trace, ordered by start (written by every service, flushed within ~1 s)."""
+        async with ctx.pool.acquire() as conn:
+            found = await traces.trace_of(conn, application_id)
+        if found is None:
+            return JSONResponse(status_code=404, content={"detail": "no application with this id"})
+        return found
+
+    @app.get("/metrics", response_class=Response)
+    async def metrics():
+        """Prometheus text: intake's process metrics plus system figures (docs/observability.md)."""
+        return Response(await system_metrics.render(ctx), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/docs/asyncapi")
+    async def asyncapi():
+        """The AsyncAPI 3 document of every event (generated from contracts/)."""
+        return JSONResponse(json.loads(ASYNCAPI.read_text(encoding="utf-8")))
+
+    @app.get("/console", response_class=HTMLResponse, include_in_schema=False)
+    async def console_list(status: str | None = Query(default=None, max_length=40), stuck: bool = False,
+                           minutes: int = Query(default=console.DEFAULT_STUCK_MINUTES, ge=0, le=100_000)):
+        async with ctx.pool.acquire() as conn:
+            return HTMLResponse(await console.list_page(conn, status or None, stuck, minutes))
+
+    @app.get("/console/applications/{application_id}", response_class=HTMLResponse, include_in_schema=False)
+    async def console_detail(application_id: str):
+        try:
+            parsed = uuid.UUID(application_id)
+        except ValueError:
+            return HTMLResponse(console.not_found_page(application_id), status_code=404)
+        async with ctx.pool.acquire() as conn:
+            html = await console.detail_page(conn, parsed)
+        if html is None:
+            return HTMLResponse(console.not_found_page(application_id), status_code=404)
+        return HTMLResponse(html)
 
     @app.get("/healthz")
     async def healthz():

@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Awaitable, Callable
 
 import asyncpg
 from faststream import AckPolicy
 from faststream.kafka.annotations import KafkaMessage
+from opentelemetry import trace
 from pydantic import BaseModel, ValidationError
 
 from contracts import topics
 from contracts.envelope import Envelope, new_envelope
 from contracts.events import EVENT_MODELS
-from services.kit import inbox, outbox
+from services.kit import inbox, metrics, outbox
 from services.kit.db import CONNECTION_ERRORS
 
 if TYPE_CHECKING:
@@ -64,6 +66,7 @@ def parse(raw: bytes) -> tuple[Envelope, BaseModel]:
 
 async def handle(ctx: "ServiceContext", handler: Handler, event: Envelope, data: BaseModel) -> bool:
     """Apply one event in one transaction; False when the inbox had it already."""
+    trace.get_current_span().set_attribute("application_id", str(event.application_id))
     async with ctx.pool.acquire() as conn, conn.transaction():
         if not await inbox.claim(conn, ctx.name, event.event_id):
             return False
@@ -82,6 +85,7 @@ def describe(exc: Exception) -> str:
 def subscribe(ctx: "ServiceContext", handlers: dict[str, Handler]) -> None:
     """Register the service's single consumer over every topic its handlers need."""
     wanted = sorted({topic_of(t) for t in handlers})
+    metrics.prime(ctx.name)
 
     async def consume(message: KafkaMessage) -> None:
         try:
@@ -100,10 +104,14 @@ def subscribe(ctx: "ServiceContext", handlers: dict[str, Handler]) -> None:
 
 async def _handle_with_retries(ctx, handler, event, data, message) -> None:
     for attempt in range(1, HANDLER_ATTEMPTS + 1):
+        started = time.perf_counter()
         try:
-            await handle(ctx, handler, event, data)
+            applied = await handle(ctx, handler, event, data)
+            metrics.observe_processing(ctx.name, event.event_type, time.perf_counter() - started)
+            metrics.processed(ctx.name, "handled" if applied else "duplicate")
             return
         except CONNECTION_ERRORS:
+            metrics.processed(ctx.name, "retried")
             log.warning("%s: database unavailable; event %s will be redelivered", ctx.name, event.event_type)
             await asyncio.sleep(1.0)
             raise
@@ -113,11 +121,13 @@ async def _handle_with_retries(ctx, handler, event, data, message) -> None:
             if attempt == HANDLER_ATTEMPTS:
                 await dead_letter(ctx, message, f"handler failed {attempt} times: {describe(exc)}")
                 return
+            metrics.processed(ctx.name, "retried")
             await asyncio.sleep(0.1 * 2**attempt)
 
 
 async def dead_letter(ctx: "ServiceContext", message, error: str) -> None:
     raw = message.raw_message
+    metrics.processed(ctx.name, "dead_lettered")
     await ctx.broker.publish(
         message.body,
         topics.DLQ,

@@ -15,7 +15,8 @@ from services.kit.broker import make_broker
 from services.kit.db import connect_with_retry, migrate
 from services.kit.outbox import Relay
 from services.kit.settings import Settings
-from services.kit.telemetry import setup_tracing
+from services.kit.span_store import migrate_telemetry
+from services.kit.telemetry import setup_tracing, span_store
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ async def start(spec: ServiceSpec, settings: Settings) -> ServiceContext:
     applied = await migrate(settings.database_url, spec.schema, spec.migrations)
     if applied:
         log.info("%s: applied migrations %s", spec.name, ", ".join(applied))
+    await migrate_telemetry(settings.database_url)  # shared operational schema for spans
     ctx = ServiceContext(spec.name, settings, make_broker(settings, spec.name), group_id=spec.name)
     ctx.pool = await connect_with_retry(settings.database_url, spec.schema)
     ctx.relay = Relay(ctx.pool, ctx.broker)
@@ -77,6 +79,8 @@ async def stop(ctx: ServiceContext) -> None:
 async def serve(spec: ServiceSpec, settings: Settings) -> None:
     """Run until SIGTERM/SIGINT, then stop consuming, let the relay finish its batch, close."""
     ctx = await start(spec, settings)
+    spans = span_store()
+    flushing = asyncio.create_task(spans.run(settings.database_url), name="span-store") if spans else None
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -94,4 +98,7 @@ async def serve(spec: ServiceSpec, settings: Settings) -> None:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     await stop(ctx)
+    if flushing:  # last, so the spans of the stop itself are written too
+        flushing.cancel()
+        await asyncio.gather(flushing, return_exceptions=True)
     log.info("%s: stopped", spec.name)
