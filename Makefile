@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test unit integration e2e bench schemas clean
+.PHONY: install browser run test unit integration e2e bench schemas clean
 
 install: $(STAMP)
 
@@ -13,15 +13,17 @@ $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
-	@# the console test drives Debian's chromium through playwright (no browser download)
+	touch $(STAMP)
+
+# The console test drives Debian's chromium through playwright (no browser download): only tests need it.
+browser:
 	@test -x /usr/bin/chromium || apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; } \
 		|| echo "warning: could not install chromium (apt-get install chromium); the console browser test will fail"
-	touch $(STAMP)
 
 run: install
 	$(BIN)/jointaid up --demo
 
-test: install
+test: install browser
 	$(BIN)/pytest -q
 
 unit: install
@@ -30,7 +32,7 @@ unit: install
 integration: install
 	$(BIN)/pytest -q tests/integration
 
-e2e: install
+e2e: install browser
 	$(BIN)/pytest -q tests/e2e
 
 bench: install
