@@ -1,7 +1,7 @@
-"""One consumer per service: parse, dedupe, handle in one transaction, then acknowledge.
+"""One consumer per service: parse, dedupe, handle in one transaction per batch, then acknowledge.
 
-- Offsets are committed after the handler's transaction commits (NACK_ON_ERROR: a raised
-  error rewinds to the message, so it is delivered again).
+- Events come in batches, applied in one transaction; offsets are committed after it commits
+  (NACK_ON_ERROR: a raised error rewinds to the batch's first message, so it is delivered again).
 - The inbox makes a redelivery change nothing.
 - An event that fails validation, or whose handler keeps failing, goes to `aid.dlq` with the
   error and its origin in headers; the partition keeps flowing.
@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Awaitable, Callable
 import asyncpg
 from faststream import AckPolicy
 from faststream.kafka.annotations import KafkaMessage
-from opentelemetry import trace
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind
 from pydantic import BaseModel, ValidationError
 
 from contracts import topics
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 HANDLER_ATTEMPTS = 3
+BATCH_RECORDS = 200
+tracer = trace.get_tracer("jointaid.consumer")
 
 
 @dataclass
@@ -66,7 +69,6 @@ def parse(raw: bytes) -> tuple[Envelope, BaseModel]:
 
 async def handle(ctx: "ServiceContext", handler: Handler, event: Envelope, data: BaseModel) -> bool:
     """Apply one event in one transaction; False when the inbox had it already."""
-    trace.get_current_span().set_attribute("application_id", str(event.application_id))
     async with ctx.pool.acquire() as conn, conn.transaction():
         if not await inbox.claim(conn, ctx.name, event.event_id):
             return False
@@ -83,61 +85,118 @@ def describe(exc: Exception) -> str:
 
 
 def subscribe(ctx: "ServiceContext", handlers: dict[str, Handler]) -> None:
-    """Register the service's single consumer over every topic its handlers need."""
+    """Register the service's single consumer, in batches, over every topic its handlers need."""
     wanted = sorted({topic_of(t) for t in handlers})
     metrics.prime(ctx.name)
 
     async def consume(message: KafkaMessage) -> None:
-        try:
-            event, data = parse(message.body)
-        except (ValidationError, ValueError) as exc:
-            await dead_letter(ctx, message, f"invalid event: {describe(exc)}")
-            return
-        handler = handlers.get(event.event_type)
-        if handler is not None:
-            await _handle_with_retries(ctx, handler, event, data, message)
+        deliveries = []
+        for record in message.raw_message:  # a batch: a tuple of ConsumerRecords
+            try:
+                event, data = parse(record.value)
+            except (ValidationError, ValueError) as exc:
+                await dead_letter(ctx, record, f"invalid event: {describe(exc)}")
+                continue
+            if (handler := handlers.get(event.event_type)) is not None:
+                deliveries.append(Delivery(record, event, data, handler))
+        if deliveries:
+            await apply_batch(ctx, deliveries)
 
     ctx.broker.subscriber(
-        *wanted, group_id=ctx.group_id, auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR
+        *wanted, group_id=ctx.group_id, auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR,
+        batch=True, max_records=BATCH_RECORDS,
     )(consume)
 
 
-async def _handle_with_retries(ctx, handler, event, data, message) -> None:
+@dataclass
+class Delivery:
+    record: object  # aiokafka ConsumerRecord
+    event: Envelope
+    data: BaseModel
+    handler: Handler
+
+
+async def apply_batch(ctx: "ServiceContext", deliveries: list[Delivery]) -> None:
+    """A batch in one transaction (one commit, then one offset commit); one by one if any event fails.
+
+    Each event is handled under a span continued from its own message's trace, so every
+    application keeps one trace although its events are processed in batches.
+    """
+    started = time.perf_counter()
+    try:
+        async with ctx.pool.acquire() as conn, conn.transaction():
+            applied = [await _apply(ctx, conn, d) for d in deliveries]
+    except CONNECTION_ERRORS:
+        metrics.processed(ctx.name, "retried")
+        log.warning("%s: database unavailable; %d events will be redelivered", ctx.name, len(deliveries))
+        await asyncio.sleep(1.0)
+        raise
+    except Exception as exc:  # one bad event must not hold back the others
+        log.warning("%s: a batch of %d failed (%s); applying its events one by one", ctx.name, len(deliveries), describe(exc))
+        for delivery in deliveries:
+            await _apply_alone(ctx, delivery)
+        return
+    ctx.relay.wake()
+    elapsed = (time.perf_counter() - started) / len(deliveries)
+    for delivery, done in zip(deliveries, applied):
+        metrics.observe_processing(ctx.name, delivery.event.event_type, elapsed)
+        metrics.processed(ctx.name, "handled" if done else "duplicate")
+
+
+async def _apply(ctx: "ServiceContext", conn: asyncpg.Connection, delivery: Delivery) -> bool:
+    with continued_span(delivery):
+        if not await inbox.claim(conn, ctx.name, delivery.event.event_id):
+            return False
+        await delivery.handler(Tx(conn, ctx.name, delivery.event.application_id), delivery.event, delivery.data)
+        return True
+
+
+def continued_span(delivery: Delivery):
+    """A consumer span whose parent is the publisher's span carried in the message headers."""
+    record, event = delivery.record, delivery.event
+    carrier = {key: value.decode(errors="replace") for key, value in (record.headers or ())}
+    return tracer.start_as_current_span(
+        f"{record.topic} process", context=propagate.extract(carrier), kind=SpanKind.CONSUMER,
+        attributes={"messaging.system": "kafka", "messaging.destination.name": record.topic,
+                    "messaging.kafka.destination.partition": record.partition, "messaging.kafka.offset": record.offset,
+                    "application_id": str(event.application_id), "event_type": event.event_type},
+    )
+
+
+async def _apply_alone(ctx: "ServiceContext", delivery: Delivery) -> None:
+    """One event in its own transaction, retried with backoff, dead-lettered after the last attempt."""
     for attempt in range(1, HANDLER_ATTEMPTS + 1):
-        started = time.perf_counter()
         try:
-            applied = await handle(ctx, handler, event, data)
-            metrics.observe_processing(ctx.name, event.event_type, time.perf_counter() - started)
+            with continued_span(delivery):
+                applied = await handle(ctx, delivery.handler, delivery.event, delivery.data)
             metrics.processed(ctx.name, "handled" if applied else "duplicate")
             return
         except CONNECTION_ERRORS:
             metrics.processed(ctx.name, "retried")
-            log.warning("%s: database unavailable; event %s will be redelivered", ctx.name, event.event_type)
             await asyncio.sleep(1.0)
             raise
         except Exception as exc:
             log.exception("%s: handler failed on %s (attempt %d) for application %s",
-                          ctx.name, event.event_type, attempt, event.application_id)
+                          ctx.name, delivery.event.event_type, attempt, delivery.event.application_id)
             if attempt == HANDLER_ATTEMPTS:
-                await dead_letter(ctx, message, f"handler failed {attempt} times: {describe(exc)}")
+                await dead_letter(ctx, delivery.record, f"handler failed {attempt} times: {describe(exc)}")
                 return
             metrics.processed(ctx.name, "retried")
             await asyncio.sleep(0.1 * 2**attempt)
 
 
-async def dead_letter(ctx: "ServiceContext", message, error: str) -> None:
-    raw = message.raw_message
+async def dead_letter(ctx: "ServiceContext", record, error: str) -> None:
     metrics.processed(ctx.name, "dead_lettered")
     await ctx.broker.publish(
-        message.body,
+        record.value,
         topics.DLQ,
-        key=raw.key,
+        key=record.key,
         headers={
             "x-error": error,
-            "x-origin-topic": raw.topic,
-            "x-origin-partition": str(raw.partition),
-            "x-origin-offset": str(raw.offset),
+            "x-origin-topic": record.topic,
+            "x-origin-partition": str(record.partition),
+            "x-origin-offset": str(record.offset),
             "x-consumer": ctx.name,
         },
     )
-    log.error("%s: dead-lettered %s[%s]@%s: %s", ctx.name, raw.topic, raw.partition, raw.offset, error[:200])
+    log.error("%s: dead-lettered %s[%s]@%s: %s", ctx.name, record.topic, record.partition, record.offset, error[:200])

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import asyncpg
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
-from opentelemetry.trace import StatusCode
+from opentelemetry.trace import SpanKind, StatusCode
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,7 @@ COLUMNS = ("trace_id", "span_id", "parent_id", "service", "name", "start_ts", "e
 KEY_ATTRIBUTE = "messaging.kafka.message.key"
 MAX_ATTRIBUTE_CHARS = 200
 RETENTION_EVERY_SECONDS = 3600.0
+FASTSTREAM_SCOPE = "opentelemetry.instrumentation.faststream"
 
 
 def retention_days(env=None) -> float:
@@ -98,6 +99,11 @@ def _ts(ns: int | None) -> datetime:
     return datetime.fromtimestamp((ns or 0) / 1e9, tz=timezone.utc)
 
 
+def is_batch_consume(span: ReadableSpan) -> bool:
+    scope = span.instrumentation_scope
+    return span.kind is SpanKind.CONSUMER and scope is not None and scope.name == FASTSTREAM_SCOPE
+
+
 def to_row(span: ReadableSpan) -> tuple:
     """One span as a telemetry.spans row."""
     ctx = span.context
@@ -144,6 +150,8 @@ class SpanStore(SpanProcessor):
 
     def on_end(self, span: ReadableSpan) -> None:
         try:
+            if is_batch_consume(span):
+                return  # FastStream's span for a whole batch: each event has its own, in its own trace
             if len(self._buffer) >= self.max_buffer:
                 self.dropped += 1
                 return
