@@ -90,17 +90,19 @@ def subscribe(ctx: "ServiceContext", handlers: dict[str, Handler]) -> None:
     metrics.prime(ctx.name)
 
     async def consume(message: KafkaMessage) -> None:
-        deliveries = []
+        deliveries, invalid = [], []
         for record in message.raw_message:  # a batch: a tuple of ConsumerRecords
             try:
                 event, data = parse(record.value)
             except (ValidationError, ValueError) as exc:
-                await dead_letter(ctx, record, f"invalid event: {describe(exc)}")
+                invalid.append((record, f"invalid event: {describe(exc)}"))
                 continue
             if (handler := handlers.get(event.event_type)) is not None:
                 deliveries.append(Delivery(record, event, data, handler))
         if deliveries:
             await apply_batch(ctx, deliveries)
+        for record, error in invalid:  # after the batch held: a redelivered batch does not dead-letter twice
+            await dead_letter(ctx, record, error)
 
     ctx.broker.subscriber(
         *wanted, group_id=ctx.group_id, auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR,
