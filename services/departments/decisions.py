@@ -18,11 +18,16 @@ async def publish_decision(tx: Tx, decision: Decision, facts: HouseholdFacts, tr
 
 
 def made_by_layer(layer: int):
-    """Filter for handlers that react to the previous layer's decision."""
+    """Filter for handlers that react to the previous layer's decision.
+
+    The consumer reads `accepts` before claiming the event, so the other layers' decisions cost
+    no transaction work here (they are not this department's business).
+    """
     def wrap(handler):
         async def on_decision(tx: Tx, event, made: DecisionMade) -> None:
             if made.decision.layer == layer:
                 await handler(tx, event, made)
         on_decision.__name__ = handler.__name__
+        on_decision.accepts = lambda made: made.decision.layer == layer
         return on_decision
     return wrap

@@ -97,7 +97,7 @@ def subscribe(ctx: "ServiceContext", handlers: dict[str, Handler]) -> None:
             except (ValidationError, ValueError) as exc:
                 invalid.append((record, f"invalid event: {describe(exc)}"))
                 continue
-            if (handler := handlers.get(event.event_type)) is not None:
+            if (handler := handlers.get(event.event_type)) is not None and wanted_by(handler, data):
                 deliveries.append(Delivery(record, event, data, handler))
         if deliveries:
             await apply_batch(ctx, deliveries)
@@ -108,6 +108,12 @@ def subscribe(ctx: "ServiceContext", handlers: dict[str, Handler]) -> None:
         *wanted, group_id=ctx.group_id, auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR,
         batch=True, max_records=BATCH_RECORDS,
     )(consume)
+
+
+def wanted_by(handler: Handler, data: BaseModel) -> bool:
+    """A handler may declare `accepts(data)` to skip events it ignores before any database work."""
+    accepts = getattr(handler, "accepts", None)
+    return accepts is None or accepts(data)
 
 
 @dataclass
