@@ -15,7 +15,6 @@ test (tests/unit/test_contracts.py) can compare bytes.
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import sys
 import tomllib

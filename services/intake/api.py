@@ -13,7 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 import contracts
 from contracts.application import ApplicationIn
-from services.intake import console, store, system_metrics, traces
+from services.intake import console, limits, store, system_metrics, traces
 from services.intake.errors import field_errors
 from services.kit.telemetry import current_trace_id
 
@@ -23,6 +23,7 @@ ASYNCAPI = Path(contracts.__file__).parent / "asyncapi.json"
 
 def create_app(ctx) -> FastAPI:
     app = FastAPI(title="jointaid", version="1", summary="One application in, every department decides, one payment out.")
+    limits.install(app)  # body size/depth/content type; database away -> 503
 
     @app.exception_handler(RequestValidationError)
     async def refuse(request: Request, exc: RequestValidationError) -> JSONResponse:

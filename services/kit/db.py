@@ -45,15 +45,17 @@ async def connect_with_retry(database_url: str, schema: str, *, attempts: int = 
 
 
 def _migration_files(dirs: tuple[Path, ...]) -> list[tuple[str, Path]]:
-    """The kit's migrations, then each directory's, in file-name order; named by their folder."""
+    """Each directory's migrations, in file-name order; named by the folder that holds them."""
     files = []
-    for folder in (KIT_MIGRATIONS, *dirs):
+    for folder in dirs:
         files += [(f"{folder.parent.name}/{p.name}", p) for p in sorted(folder.glob("*.sql"))]
     return files
 
 
-async def migrate(database_url: str, schema: str, dirs: tuple[Path, ...] = ()) -> list[str]:
-    """Apply the kit's and the service's migrations to `schema`, once each, under a lock."""
+async def migrate(database_url: str, schema: str, dirs: tuple[Path, ...] = (), *, with_kit: bool = True) -> list[str]:
+    """Apply the kit's (outbox, inbox) and the given migrations to `schema`, once each, under a lock."""
+    if with_kit:
+        dirs = (KIT_MIGRATIONS, *dirs)
     conn = await asyncpg.connect(database_url)
     try:
         async with conn.transaction():

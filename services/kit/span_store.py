@@ -32,6 +32,8 @@ import asyncpg
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.trace import SpanKind, StatusCode
 
+from services.kit.db import migrate
+
 log = logging.getLogger(__name__)
 
 SCHEMA = "telemetry"
@@ -52,28 +54,8 @@ def retention_days(env=None) -> float:
 
 
 async def migrate_telemetry(database_url: str) -> list[str]:
-    """Create/upgrade the shared `telemetry` schema, once per file, under a lock (any service may run it)."""
-    conn = await asyncpg.connect(database_url)
-    try:
-        async with conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"migrate:{SCHEMA}")
-            await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{SCHEMA}"')
-            await conn.execute(f'SET LOCAL search_path TO "{SCHEMA}"')
-            await conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
-            )
-            done = {r["name"] for r in await conn.fetch("SELECT name FROM schema_migrations")}
-            applied = []
-            for path in sorted(MIGRATIONS.glob("*.sql")):
-                name = f"{MIGRATIONS.name}/{path.name}"
-                if name in done:
-                    continue
-                await conn.execute(path.read_text())
-                await conn.execute("INSERT INTO schema_migrations(name) VALUES ($1)", name)
-                applied.append(name)
-            return applied
-    finally:
-        await conn.close()
+    """Create/upgrade the shared `telemetry` schema (no outbox or inbox: it is no service's state)."""
+    return await migrate(database_url, SCHEMA, (MIGRATIONS,), with_kit=False)
 
 
 def _clean(value):

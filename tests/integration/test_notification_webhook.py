@@ -6,7 +6,6 @@ from a script of status codes and records every request it got.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import json
 import uuid

@@ -4,7 +4,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-import asyncpg
 
 from contracts.envelope import new_envelope
 from contracts.events import (

@@ -1,7 +1,7 @@
 """Civil affairs: status and living support (layer 1), temporary assistance (layer 4)."""
 from __future__ import annotations
 
-from contracts.events import ApplicationVerified, DecisionMade, LayerTrail
+from contracts.events import ApplicationVerified, DecisionMade
 from services.departments.civil_affairs import rules
 from services.departments.decisions import made_by_layer, publish_decision
 from services.kit.consumer import Tx

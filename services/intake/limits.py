@@ -1,0 +1,269 @@
+"""Hostile input at intake's edge: body size, JSON depth, content type, and a database that is away.
+
+`BodyLimits` is a pure ASGI middleware, so it acts before FastAPI reads anything:
+
+* size: a ``Content-Length`` above `MAX_BODY_BYTES` is refused with 413 before one byte of
+  the body is read; a body without ``Content-Length`` (chunked) is counted while it streams
+  and refused the moment the count passes the limit. Nothing is buffered here: chunks pass
+  straight through to the app as it reads them.
+* depth: JSON bodies are scanned chunk by chunk for bracket depth (brackets inside strings do
+  not count) and refused with 422 as soon as the depth passes `MAX_JSON_DEPTH`, so Python's
+  recursive JSON parser never sees a deeply nested document (it would stop at its recursion
+  limit with a RecursionError, which FastAPI turns into an unhelpful 400). The scan is exact for
+  UTF-8 because no byte of a multi-byte UTF-8 character is ASCII; UTF-16/32 JSON (which
+  ``json.loads`` would also accept) could hide brackets from it, so a body holding a NUL byte -
+  every UTF-16/32 JSON text does, a UTF-8 JSON text never may (RFC 8259 §7, §8.1) - is refused
+  as malformed.
+* content type: a body sent as anything but JSON (text/plain, form data) is refused with 415
+  instead of FastAPI's misleading "the request body must be a JSON object".
+
+Refusals are the usual list of ``{"field", "message"}``. When the refusal happens while the
+app is reading the body, the app sees an exception from ``receive`` and whatever response it
+then tries to send is replaced by the refusal.
+
+`install` also maps the database's connection errors (services.kit.db.CONNECTION_ERRORS) to
+503 with ``Retry-After`` instead of a 500.
+"""
+from __future__ import annotations
+
+import codecs
+import re
+
+import asyncpg
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.kit.db import CONNECTION_ERRORS
+
+# The largest valid application (20 members with 20 diagnoses each, 50 bills, every string at its
+# maximum length, names in \u-escaped CJK) is about 75 KB as compact JSON and about 110 KB indented:
+# 1 MiB leaves a tenfold margin for whitespace, while bounding what one request can make us hold.
+MAX_BODY_BYTES = 1024 * 1024
+# A valid application nests 5 deep ({household{members[{diagnoses[...); 32 is far from both.
+MAX_JSON_DEPTH = 32
+RETRY_AFTER_SECONDS = 5
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_SIGNIFICANT = re.compile(rb'["\\\[\]{}]')
+
+
+def _refusal(status: int, field: str, message: str) -> JSONResponse:
+    return JSONResponse(status_code=status, content=[{"field": field, "message": message}])
+
+
+def too_large() -> JSONResponse:
+    return _refusal(413, "body", f"the request body is too large: at most {MAX_BODY_BYTES:,} bytes (1 MiB)")
+
+
+def too_deep() -> JSONResponse:
+    return _refusal(422, "body", f"JSON nested too deeply: at most {MAX_JSON_DEPTH} levels of [ ] and {{ }}")
+
+
+def not_utf8() -> JSONResponse:
+    return _refusal(422, "body", "malformed JSON: the body must be UTF-8 text (without NUL bytes)")
+
+
+def not_json() -> JSONResponse:
+    return _refusal(415, "Content-Type", "the request body must be JSON, sent with Content-Type: application/json")
+
+
+def is_json_type(content_type: str | None) -> bool:
+    """application/json or application/*+json (parameters such as charset ignored)."""
+    if content_type is None:
+        return False
+    kind = content_type.split(";", 1)[0].strip().lower()
+    return kind == "application/json" or (kind.startswith("application/") and kind.endswith("+json"))
+
+
+class DepthScanner:
+    """Bracket depth of a JSON text fed in chunks; strings (with escapes) are skipped."""
+
+    __slots__ = ("limit", "depth", "in_string", "escaped_at", "offset")
+
+    def __init__(self, limit: int = MAX_JSON_DEPTH) -> None:
+        self.limit = limit
+        self.depth = 0
+        self.in_string = False
+        self.escaped_at = -1  # absolute offset of the byte a backslash escapes
+        self.offset = 0  # bytes seen before the current chunk
+
+    def feed(self, chunk: bytes) -> bool:
+        """False as soon as the depth passes the limit."""
+        base = self.offset
+        self.offset += len(chunk)
+        for match in _SIGNIFICANT.finditer(chunk):
+            at = base + match.start()
+            char = match.group()
+            if self.in_string:
+                if at == self.escaped_at:
+                    continue
+                if char == b"\\":
+                    self.escaped_at = at + 1
+                elif char == b'"':
+                    self.in_string = False
+            elif char == b'"':
+                self.in_string = True
+            elif char in b"[{":
+                self.depth += 1
+                if self.depth > self.limit:
+                    return False
+            elif char in b"]}":
+                self.depth = max(self.depth - 1, 0)
+        return True
+
+
+class JsonGuard:
+    """What a JSON body must pass while it streams: UTF-8 without NUL bytes, depth within the limit.
+
+    Strict UTF-8 also spares FastAPI the UnicodeDecodeError json.loads raises on invalid bytes
+    (which it answers with a bare 400 {"detail"}).
+    """
+
+    __slots__ = ("decoder", "scanner")
+
+    def __init__(self, max_depth: int = MAX_JSON_DEPTH) -> None:
+        self.decoder = codecs.getincrementaldecoder("utf-8")()
+        self.scanner = DepthScanner(max_depth)
+
+    def feed(self, chunk: bytes, final: bool) -> JSONResponse | None:
+        """The refusal for this chunk, or None."""
+        if b"\x00" in chunk:
+            return not_utf8()
+        try:
+            self.decoder.decode(chunk, final)
+        except UnicodeDecodeError:
+            return not_utf8()
+        if not self.scanner.feed(chunk):
+            return too_deep()
+        return None
+
+
+class _Refused(Exception):
+    """Raised from `receive` when the body breaks a limit while the app reads it."""
+
+    def __init__(self, response: JSONResponse) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+class BodyLimits:
+    """Pure ASGI middleware: size, depth and content type of request bodies (see the module doc)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES, max_depth: int = MAX_JSON_DEPTH) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.max_depth = max_depth
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        length = _content_length(headers.get("content-length"))
+        if length is not None and length > self.max_bytes:
+            await too_large()(scope, receive, send)  # refused before reading a byte of the body
+            return
+        content_type = headers.get("content-type")
+        has_body = (length or 0) > 0 or "chunked" in headers.get("transfer-encoding", "").lower()
+        if scope["method"] in _BODY_METHODS and has_body and not is_json_type(content_type):
+            await not_json()(scope, receive, send)
+            return
+        guard = JsonGuard(self.max_depth) if is_json_type(content_type) or content_type is None else None
+        received = 0
+        refused: JSONResponse | None = None
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received, refused
+            if refused is not None:
+                raise _Refused(refused)
+            message = await receive()
+            if message["type"] == "http.request":
+                chunk = message.get("body", b"")
+                received += len(chunk)
+                if received > self.max_bytes:
+                    refused = too_large()
+                elif guard is not None:
+                    refused = guard.feed(chunk, final=not message.get("more_body", False))
+                if refused is not None:
+                    raise _Refused(refused)
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if refused is not None:  # the app answered an aborted read: answer with the refusal
+                if message["type"] == "http.response.start" and not started:
+                    started = True
+                    await refused(scope, receive, send)
+                return
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except _Refused as exc:
+            if started:
+                raise
+            started = True
+            await exc.response(scope, receive, send)
+        except Exception:
+            if refused is None or started:
+                raise
+            started = True
+            await refused(scope, receive, send)
+
+
+def _content_length(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None  # the server (h11) refuses a malformed Content-Length before we are called
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    detail = "the database is unavailable at the moment; try again in a few seconds"
+    if request.method == "POST":
+        detail += " (resend with the same Idempotency-Key to be safe from a double submission)"
+    return JSONResponse(status_code=503, content={"detail": detail}, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+_PARSE_FAILED = "There was an error parsing the body"  # FastAPI's 400 when json.loads raises a non-JSONDecodeError
+
+
+def _unparsable_reason(cause: BaseException | None) -> str:
+    if isinstance(cause, ValueError) and "digits" in str(cause):
+        return "a number has too many digits (at most 4300)"
+    if isinstance(cause, UnicodeError):
+        return "the body must be UTF-8 text"
+    if isinstance(cause, RecursionError):
+        return f"nested too deeply (at most {MAX_JSON_DEPTH} levels)"
+    return "the body cannot be parsed"
+
+
+async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    """FastAPI's bare 400 for a body json.loads fails on (other than JSONDecodeError) -> the usual 422."""
+    if exc.status_code == 400 and exc.detail == _PARSE_FAILED:
+        return _refusal(422, "body", f"malformed JSON: {_unparsable_reason(exc.__cause__)}")
+    return await http_exception_handler(request, exc)
+
+
+async def _text_not_storable(request: Request, exc: Exception) -> JSONResponse:
+    """PostgreSQL's jsonb refuses \\u0000 (SQLSTATE 22P05); the contract lets it through, so this is the
+    submitter's text, not our fault: 422 (the transaction rolled back, nothing was stored)."""
+    return _refusal(422, "body", "text must not contain the NUL character (\\u0000)")
+
+
+def install(app: FastAPI) -> None:
+    """Body limits in front of everything; unparsable bodies and unstorable text as 422;
+    connection errors of the database as 503."""
+    app.add_middleware(BodyLimits)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(asyncpg.UntranslatableCharacterError, _text_not_storable)
+    for error in CONNECTION_ERRORS:
+        app.add_exception_handler(error, _database_unavailable)
