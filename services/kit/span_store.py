@@ -94,6 +94,8 @@ def to_row(span: ReadableSpan) -> tuple:
     kept = {k: _clean(v) for k, v in attributes.items()}
     if span.status.status_code is StatusCode.ERROR:
         kept["otel.status_code"] = "ERROR"
+    if span.links:  # the payment span links every decision it combines
+        kept["links"] = [format(link.context.span_id, "016x") for link in span.links]
     return (
         format(ctx.trace_id, "032x"),
         format(ctx.span_id, "016x"),

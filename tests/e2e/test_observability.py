@@ -83,6 +83,23 @@ def test_trace_spans_every_service_in_one_tree(example_d):
                                             "red_cross", "disbursement", "notification"}
 
 
+def test_payment_span_links_every_decision_span(system, example_d):
+    application_id, view, spans = example_d
+
+    async def stored():
+        conn = await asyncpg.connect(system.database_url)
+        try:
+            return [dict(r) for r in await conn.fetch("SELECT * FROM telemetry.spans WHERE trace_id = $1", view["trace_id"])]
+        finally:
+            await conn.close()
+
+    rows = asyncio.run(stored())
+    [payment] = [r for r in rows if r["name"] == "disbursement.payment"]
+    decisions_consumed = {r["span_id"] for r in rows if r["service"] == "disbursement" and r["name"] == "aid.decision.made process"}
+    assert len(decisions_consumed) == 5
+    assert set(json.loads(payment["attributes"])["links"]) == decisions_consumed
+
+
 def test_trace_of_unknown_application_is_404(system):
     with system.client() as client:
         assert client.get("/v1/applications/00000000-0000-4000-8000-000000000000/trace").status_code == 404
