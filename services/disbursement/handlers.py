@@ -1,8 +1,6 @@
 """Disbursement: wait for every expected answer, then one payment, in the same transaction."""
 from __future__ import annotations
 
-from typing import Callable
-
 from opentelemetry import trace
 
 from contracts.events import ApplicationVerified, DecisionMade, Language, PaymentIssued
@@ -13,21 +11,21 @@ from services.kit.consumer import Tx
 tracer = trace.get_tracer("jointaid.disbursement")
 
 
-def handlers(deadline_seconds: float, wake_rail: Callable[[], None]):
+def handlers(deadline_seconds: float):
     async def on_verified(tx: Tx, event, verified: ApplicationVerified) -> None:
         account = verified.payout_account
         await store.open_application(tx.conn, event.application_id, verified.expected_layers, account.kind,
                                      account.number, verified.language.value, deadline_seconds)
-        await settle_if_complete(tx, wake_rail)
+        await settle_if_complete(tx)
 
     async def on_decision(tx: Tx, event, made: DecisionMade) -> None:
         if await store.record_decision(tx.conn, event.application_id, event.event_id, made.decision, tracing.capture()):
-            await settle_if_complete(tx, wake_rail)
+            await settle_if_complete(tx)
 
     return {"aid.application.verified.v1": on_verified, "aid.decision.made.v1": on_decision}
 
 
-async def settle_if_complete(tx: Tx, wake_rail: Callable[[], None]) -> None:
+async def settle_if_complete(tx: Tx) -> None:
     """When the last expected answer is in: the one payment (or, for a zero total, straight to the message)."""
     application = await store.lock_unsettled(tx.conn, tx.application_id)
     if application is None:
@@ -44,7 +42,7 @@ async def settle_if_complete(tx: Tx, wake_rail: Callable[[], None]) -> None:
     with tracer.start_as_current_span("disbursement.payment", links=links) as span:
         span.set_attribute("application_id", str(tx.application_id))
         await store.create_payment(tx.conn, tx.application_id, lines, tracing.capture())
-    wake_rail()  # the rail worker settles it, then announces aid.payment.issued
+    # the rail worker (woken after this commit) settles it, then announces aid.payment.issued
 
 
 def payment_issued(application, payment_id, lines, decisions) -> PaymentIssued:

@@ -13,6 +13,7 @@ def spec(settings: Settings) -> ServiceSpec:
     return ServiceSpec(
         name="disbursement",
         migrations=(Path(__file__).parent / "migrations",),
-        handlers=handlers(settings.deadline_seconds, settler.wake),
+        handlers=handlers(settings.deadline_seconds),
         background=(settler.run, run_sweeper),
+        after_commit=(settler.wake,),
     )

@@ -73,8 +73,15 @@ async def handle(ctx: "ServiceContext", handler: Handler, event: Envelope, data:
         if not await inbox.claim(conn, ctx.name, event.event_id):
             return False
         await handler(Tx(conn, ctx.name, event.application_id), event, data)
-    ctx.relay.wake()
+    committed(ctx)
     return True
+
+
+def committed(ctx: "ServiceContext") -> None:
+    """After a commit: the relay has events to publish, and workers may have work."""
+    ctx.relay.wake()
+    for wake in ctx.after_commit:
+        wake()
 
 
 def describe(exc: Exception) -> str:
@@ -144,7 +151,7 @@ async def apply_batch(ctx: "ServiceContext", deliveries: list[Delivery]) -> None
         for delivery in deliveries:
             await _apply_alone(ctx, delivery)
         return
-    ctx.relay.wake()
+    committed(ctx)
     elapsed = (time.perf_counter() - started) / len(deliveries)
     for delivery, done in zip(deliveries, applied):
         metrics.observe_processing(ctx.name, delivery.event.event_type, elapsed)

@@ -4,13 +4,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Awaitable, Callable
 
 import asyncpg
 
-from services.kit import consumer
+from services.kit import consumer, metrics
 from services.kit.broker import make_broker
 from services.kit.db import connect_with_retry, migrate
 from services.kit.outbox import Relay
@@ -29,7 +29,7 @@ class ServiceContext:
     pool: asyncpg.Pool | None = None
     relay: Relay | None = None
     group_id: str = ""
-    state: dict = field(default_factory=dict)  # service-specific objects (policy, rail, ...)
+    after_commit: tuple[Callable[[], None], ...] = ()  # woken after each committed batch (relays, workers)
 
 
 Background = Callable[[ServiceContext], Awaitable[None]]
@@ -41,7 +41,7 @@ class ServiceSpec:
     migrations: tuple[Path, ...]           # folders of *.sql, applied in order
     handlers: dict[str, consumer.Handler]  # event_type -> handler
     background: tuple[Background, ...] = ()  # long-running tasks (HTTP server, sweepers)
-    setup: Callable[[ServiceContext], None] | None = None
+    after_commit: tuple[Callable[[], None], ...] = ()  # e.g. wake a worker that acts on what handlers wrote
 
     @property
     def schema(self) -> str:
@@ -60,11 +60,10 @@ async def start(spec: ServiceSpec, settings: Settings) -> ServiceContext:
     if applied:
         log.info("%s: applied migrations %s", spec.name, ", ".join(applied))
     await migrate_telemetry(settings.database_url)  # shared operational schema for spans
-    ctx = ServiceContext(spec.name, settings, make_broker(settings, spec.name), group_id=spec.name)
+    ctx = ServiceContext(spec.name, settings, make_broker(settings, spec.name), group_id=spec.name,
+                         after_commit=spec.after_commit)
     ctx.pool = await connect_with_retry(settings.database_url, spec.schema)
     ctx.relay = Relay(ctx.pool, ctx.broker)
-    if spec.setup:
-        spec.setup(ctx)
     if spec.handlers:
         consumer.subscribe(ctx, spec.handlers)
     await ctx.broker.start()
@@ -79,6 +78,9 @@ async def stop(ctx: ServiceContext) -> None:
 async def serve(spec: ServiceSpec, settings: Settings) -> None:
     """Run until SIGTERM/SIGINT, then stop consuming, let the relay finish its batch, close."""
     ctx = await start(spec, settings)
+    if settings.metrics_port:  # this process's own metrics, for a scraper (compose's workers)
+        metrics.serve_http(settings.metrics_port)
+        log.info("%s: metrics on :%d", spec.name, settings.metrics_port)
     spans = span_store()
     flushing = asyncio.create_task(spans.run(settings.database_url), name="span-store") if spans else None
     stopping = asyncio.Event()

@@ -64,7 +64,7 @@ async def issued(ctx, application_id) -> list[dict]:
 async def test_every_order_with_duplicates_and_a_late_copy_pays_once(settings):
     rng = random.Random(7)
     settler = Settler(InProcessRail(), attempts=3, backoff_seconds=0)
-    table = handlers(3600, settler.wake)
+    table = handlers(3600)
     async with direct("disbursement", settings) as ctx:
         applications = []
         for order in itertools.permutations(range(1, 6)):
@@ -96,7 +96,7 @@ async def test_every_order_with_duplicates_and_a_late_copy_pays_once(settings):
 
 async def test_zero_total_announces_no_payment(settings):
     settler = Settler(InProcessRail(), attempts=3, backoff_seconds=0)
-    table = handlers(3600, settler.wake)
+    table = handlers(3600)
     application_id = uuid.uuid4()
     async with direct("disbursement", settings) as ctx:
         zero = [verified(application_id)]
@@ -139,7 +139,7 @@ async def test_rail_failures_are_retried_then_paid_once(settings):
     settler = Settler(rail, attempts=5, backoff_seconds=0)
     application_id = uuid.uuid4()
     async with direct("disbursement", settings) as ctx:
-        await complete(ctx, handlers(3600, settler.wake), application_id)
+        await complete(ctx, handlers(3600), application_id)
         for _ in range(6):
             await settler.settle_due(ctx)
         payment = await ctx.pool.fetchrow("SELECT payment_id, status, attempts FROM payments WHERE application_id = $1", application_id)
@@ -153,7 +153,7 @@ async def test_rail_refusing_the_account_escalates_after_the_last_retry(settings
     settler = Settler(InProcessRail(frozenset({account})), attempts=3, backoff_seconds=0)
     application_id = uuid.uuid4()
     async with direct("disbursement", settings) as ctx:
-        await complete(ctx, handlers(3600, settler.wake), application_id, account)
+        await complete(ctx, handlers(3600), application_id, account)
         for _ in range(5):
             await settler.settle_due(ctx)
         payment = await ctx.pool.fetchrow("SELECT payment_id, status, attempts FROM payments WHERE application_id = $1", application_id)
@@ -169,7 +169,7 @@ async def test_a_crash_after_the_rail_paid_does_not_pay_twice(settings):
     settler = Settler(InProcessRail(), attempts=3, backoff_seconds=0)
     application_id = uuid.uuid4()
     async with direct("disbursement", settings) as ctx:
-        await complete(ctx, handlers(3600, settler.wake), application_id)
+        await complete(ctx, handlers(3600), application_id)
         payment_id = await ctx.pool.fetchval("SELECT payment_id FROM payments WHERE application_id = $1", application_id)
         async with ctx.pool.acquire() as conn:
             first = await settler.rail.settle(conn, payment_id, "6217000012345678", TOTAL)  # committed by the bank
@@ -180,7 +180,7 @@ async def test_a_crash_after_the_rail_paid_does_not_pay_twice(settings):
 
 async def test_late_answers_escalate_then_complete_once(settings):
     settler = Settler(InProcessRail(), attempts=3, backoff_seconds=0)
-    table = handlers(0.2, settler.wake)
+    table = handlers(0.2)
     application_id = uuid.uuid4()
     async with direct("disbursement", settings) as ctx:
         await deliver(ctx, table, [verified(application_id)] + [decision(application_id, layer) for layer in (1, 2, 3, 4)])
