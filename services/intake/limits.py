@@ -14,6 +14,7 @@
   ``json.loads`` would also accept) could hide brackets from it, so a body holding a NUL byte -
   every UTF-16/32 JSON text does, a UTF-8 JSON text never may (RFC 8259 §7, §8.1) - is refused
   as malformed.
+  Invalid UTF-8 is refused here too (json.loads would raise UnicodeDecodeError, a bare 400).
 * content type: a body sent as anything but JSON (text/plain, form data) is refused with 415
   instead of FastAPI's misleading "the request body must be a JSON object".
 
@@ -21,33 +22,45 @@ Refusals are the usual list of ``{"field", "message"}``. When the refusal happen
 app is reading the body, the app sees an exception from ``receive`` and whatever response it
 then tries to send is replaced by the refusal.
 
-`install` also maps the database's connection errors (services.kit.db.CONNECTION_ERRORS) to
-503 with ``Retry-After`` instead of a 500.
+`install` also maps
+* the database's connection errors (services.kit.db.CONNECTION_ERRORS) to 503 with ``Retry-After``;
+* FastAPI's bare 400 "There was an error parsing the body" (json.loads raising something other than
+  JSONDecodeError, e.g. a number of more than 4300 digits) to the usual 422 list;
+* PostgreSQL refusing ``\\u0000`` in jsonb (the contract lets a NUL through in names) to 422,
+  instead of a 500.
 """
 from __future__ import annotations
 
 import codecs
 import re
+from itertools import accumulate
 
 import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException
 from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.kit.db import CONNECTION_ERRORS
 
-# The largest valid application (20 members with 20 diagnoses each, 50 bills, every string at its
-# maximum length, names in \u-escaped CJK) is about 75 KB as compact JSON and about 110 KB indented:
-# 1 MiB leaves a tenfold margin for whitespace, while bounding what one request can make us hold.
+# The largest valid application (20 members with 20 diagnoses of 40 letters each, 50 bills, every
+# string at its maximum length, names \u-escaped) is 37 KB as compact JSON and 54 KB indented by 4
+# (tests/e2e/test_hostile_input.py builds it): 1 MiB is a 19-fold margin, and bounds what one request
+# can make intake read, parse and validate.
 MAX_BODY_BYTES = 1024 * 1024
 # A valid application nests 5 deep ({household{members[{diagnoses[...); 32 is far from both.
 MAX_JSON_DEPTH = 32
 RETRY_AFTER_SECONDS = 5
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-_SIGNIFICANT = re.compile(rb'["\\\[\]{}]')
+# A JSON string from its opening quote to its closing one, or to the end of the chunk (group 1 is then
+# empty). It matches at every opening quote, so no quote is ever retried: linear, however hostile.
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*+("?)', re.DOTALL)
+_STRING_REST = re.compile(rb'(?:[^"\\]|\\.)*+', re.DOTALL)  # the rest of a string, up to its closing quote
+_QUOTE = ord('"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_DELTA = tuple(1 if b in b"[{" else -1 if b in b"]}" else 0 for b in range(256))
 
 
 def _refusal(status: int, field: str, message: str) -> JSONResponse:
@@ -79,39 +92,45 @@ def is_json_type(content_type: str | None) -> bool:
 
 
 class DepthScanner:
-    """Bracket depth of a JSON text fed in chunks; strings (with escapes) are skipped."""
+    """Bracket depth of a JSON text fed in chunks; brackets inside strings do not count.
 
-    __slots__ = ("limit", "depth", "in_string", "escaped_at", "offset")
+    Every loop runs in C (re.sub, bytes.translate, map/accumulate): a hostile 1 MiB body of
+    ``[[],[],...`` costs tens of milliseconds, not the half second a byte-by-byte Python loop took.
+    On a valid prefix of JSON the state matches the parser's; past the first invalid byte the
+    parser fails without recursing further, so the scan need not be exact there.
+    """
+
+    __slots__ = ("limit", "depth", "in_string", "pending")
 
     def __init__(self, limit: int = MAX_JSON_DEPTH) -> None:
         self.limit = limit
         self.depth = 0
         self.in_string = False
-        self.escaped_at = -1  # absolute offset of the byte a backslash escapes
-        self.offset = 0  # bytes seen before the current chunk
+        self.pending = b""  # a backslash that ended the last chunk inside a string: it escapes the next byte
 
     def feed(self, chunk: bytes) -> bool:
         """False as soon as the depth passes the limit."""
-        base = self.offset
-        self.offset += len(chunk)
-        for match in _SIGNIFICANT.finditer(chunk):
-            at = base + match.start()
-            char = match.group()
-            if self.in_string:
-                if at == self.escaped_at:
-                    continue
-                if char == b"\\":
-                    self.escaped_at = at + 1
-                elif char == b'"':
-                    self.in_string = False
-            elif char == b'"':
-                self.in_string = True
-            elif char in b"[{":
-                self.depth += 1
-                if self.depth > self.limit:
-                    return False
-            elif char in b"]}":
-                self.depth = max(self.depth - 1, 0)
+        data, self.pending = self.pending + chunk, b""
+        if self.in_string:  # finish the string the last chunk ended in
+            end = _STRING_REST.match(data).end()
+            if end == len(data) or data[end] != _QUOTE:
+                self.pending = data[end:]  # b"" or an unpaired trailing backslash
+                return True
+            data, self.in_string = data[end + 1:], False
+        closings = _STRING.findall(data)  # per string: b'"' when it closes in this chunk, b"" when not
+        outside = _STRING.sub(b"", data) if closings else data
+        if closings and not closings[-1]:  # the last string runs past the chunk
+            self.in_string = True
+            trailing = len(data) - len(data.rstrip(b"\\"))
+            self.pending = b"\\" if trailing % 2 else b""
+        brackets = outside.translate(None, _NOT_BRACKETS)
+        if not brackets:
+            return True
+        if self.depth + len(brackets) > self.limit:  # cannot pass the limit otherwise: skip the walk
+            if max(accumulate(map(_DELTA.__getitem__, brackets), initial=self.depth)) > self.limit:
+                return False
+        opens = brackets.count(b"[") + brackets.count(b"{")
+        self.depth += 2 * opens - len(brackets)
         return True
 
 

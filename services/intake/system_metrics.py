@@ -1,8 +1,9 @@
-"""GET /metrics: intake's own process metrics plus system-wide figures computed at scrape time.
+"""GET /metrics: the services' process metrics plus system-wide figures computed at scrape time.
 
-Each service process has its own Prometheus registry and only intake serves HTTP, so:
-- `jointaid_events_processed_total`, `jointaid_event_processing_seconds`, `faststream_*` are
-  intake's own process (services/kit/metrics.py, FastStream's KafkaPrometheusMiddleware);
+- `jointaid_events_processed_total`, `jointaid_event_processing_seconds`, `faststream_*` are the process
+  metrics (services/kit/metrics.py, FastStream's KafkaPrometheusMiddleware): under `jointaid up`
+  (PROMETHEUS_MULTIPROC_DIR set) every service process's, aggregated from the shared folder; otherwise
+  intake's own process only (services.kit.metrics.scrape_registry);
 - `jointaid_applications`, `jointaid_applications_stuck`, `jointaid_submit_to_notified_last_hour_seconds`, `jointaid_notified_last_hour`
   are read from intake's status view (the whole system's progress, as intake sees it);
 - `jointaid_dlq_messages`, `jointaid_consumer_lag` are read from Kafka (best effort, short
@@ -20,7 +21,7 @@ from prometheus_client.core import GaugeMetricFamily
 
 from contracts import topics
 from services.intake.status_view import RANK
-from services.kit.metrics import REGISTRY
+from services.kit.metrics import scrape_registry
 from services.kit.settings import SERVICES
 
 log = logging.getLogger(__name__)
@@ -135,4 +136,4 @@ async def render(ctx) -> bytes:
             families += part
     snapshot = CollectorRegistry(auto_describe=False)
     snapshot.register(_Snapshot(families))
-    return generate_latest(REGISTRY) + generate_latest(snapshot)
+    return generate_latest(scrape_registry()) + generate_latest(snapshot)

@@ -59,13 +59,13 @@ async def migrate_telemetry(database_url: str) -> list[str]:
 
 
 def _clean(value):
-    if isinstance(value, str):
-        return value[:MAX_ATTRIBUTE_CHARS]
+    if isinstance(value, str):  # PostgreSQL text refuses NUL: one hostile URL must not lose a batch
+        return value.replace("\x00", "")[:MAX_ATTRIBUTE_CHARS]
     if isinstance(value, (bool, int, float)) or value is None:
         return value
     if isinstance(value, (list, tuple)):
         return [_clean(v) for v in value[:20]]
-    return str(value)[:MAX_ATTRIBUTE_CHARS]
+    return _clean(str(value))
 
 
 def _uuid(value) -> uuid.UUID | None:
@@ -101,7 +101,7 @@ def to_row(span: ReadableSpan) -> tuple:
         format(ctx.span_id, "016x"),
         format(span.parent.span_id, "016x") if span.parent is not None else None,
         str(span.resource.attributes.get("service.name", "unknown")),
-        span.name,
+        _clean(span.name),
         _ts(span.start_time),
         _ts(span.end_time or span.start_time),
         application_id,

@@ -60,3 +60,26 @@ def test_unreachable_database_drops_the_batch_and_keeps_running():
 
     store = asyncio.run(scenario())
     assert store.dropped == 3 and store.stored == 0 and not store._buffer
+
+
+def test_nul_characters_are_stripped_so_postgres_accepts_the_row():
+    store = SpanStore()
+    tracer = provider_with(store).get_tracer("t")
+    with tracer.start_as_current_span("GET /v1/applications/\x00") as span:
+        span.set_attribute("url.path", "/v1/applications/\x00")
+        span.set_attribute("many", ["a\x00", "b"])
+    (row,) = [to_row(span) for span in store._buffer]
+    assert "\x00" not in row[4] and "\\u0000" not in row[8] and "\x00" not in row[8]
+
+
+def test_batch_consume_spans_of_faststream_are_not_stored():
+    """Each event has its own span in its own trace; FastStream's span for the whole batch would be noise."""
+    from opentelemetry.trace import SpanKind
+
+    store = SpanStore()
+    provider = provider_with(store)
+    with provider.get_tracer("opentelemetry.instrumentation.faststream").start_as_current_span("x process", kind=SpanKind.CONSUMER):
+        pass
+    with provider.get_tracer("jointaid.consumer").start_as_current_span("x process", kind=SpanKind.CONSUMER):
+        pass
+    assert [span.instrumentation_scope.name for span in store._buffer] == ["jointaid.consumer"]
