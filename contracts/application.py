@@ -155,7 +155,14 @@ MonthlyIncomeFen = Annotated[
     BeforeValidator(_money_check(MAX_MONTHLY_INCOME_FEN, "monthly income")),
 ]
 
-Name = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=50)]
+def _printable(value: str) -> str:
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise PydanticCustomError("control_character", "a name cannot contain control characters (tabs, line breaks, NUL)")
+    return value
+
+
+Name = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=50),
+                 AfterValidator(_printable)]
 RegionCode = Annotated[str, StringConstraints(strict=True, pattern=r"^[0-9]{6}$")]
 Phone = Annotated[str, StringConstraints(strict=True, pattern=r"^(?:\+86)?1[3-9][0-9]{9}$|^0[0-9]{2,3}-?[0-9]{7,8}$")]
 AccountNumber = Annotated[str, StringConstraints(strict=True, pattern=r"^[0-9]{8,30}$")]

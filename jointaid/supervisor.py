@@ -10,6 +10,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from services.kit.metrics import MULTIPROC_ENV, mark_dead
+
 log = logging.getLogger(__name__)
 PR_SET_PDEATHSIG = 1
 
@@ -68,6 +70,7 @@ class Supervisor:
                     child.restarts = 0  # it ran a good while: start again promptly
                 delay = min(2 ** child.restarts * 0.5, 30)
                 log.warning("%s exited with %s; restarting in %.1fs", child.name, code, delay)
+                mark_dead(child.process.pid, self.env.get(MULTIPROC_ENV))  # its live gauges no longer count
                 child.process, child.next_start = None, now + delay
                 child.restarts += 1
             if now >= child.next_start:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import shutil
 import signal
 import threading
 import time
@@ -26,7 +27,8 @@ def up(args) -> int:
     configure_logging(os.environ.get("JOINTAID_LOG_LEVEL", "INFO"))
     data_dir = Path(args.data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, JOINTAID_HTTP_PORT=str(args.port))
+    # every service process writes its Prometheus values here; intake's /metrics aggregates them
+    env = dict(os.environ, JOINTAID_HTTP_PORT=str(args.port), PROMETHEUS_MULTIPROC_DIR=str(fresh_dir(data_dir / "metrics")))
     if args.partitions:
         env["JOINTAID_PARTITIONS"] = str(args.partitions)
     stop = threading.Event()
@@ -65,6 +67,13 @@ def up(args) -> int:
             database.stop()
         print("jointaid: stopped", flush=True)
     return 0
+
+
+def fresh_dir(path: Path) -> Path:
+    """An empty folder at path (the last run's metric files are gone)."""
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
 
 
 def restart_broker(broker: EmbeddedBroker, settings: Settings) -> None:

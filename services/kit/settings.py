@@ -34,6 +34,7 @@ ENV_VARS = {
     "JOINTAID_NOTIFY_WEBHOOK_ATTEMPTS": "webhook attempts per delivery before the handler fails (default 5)",
     "JOINTAID_NOTIFY_WEBHOOK_BACKOFF": "seconds before the first webhook retry, doubling each time (default 0.5)",
     "OTEL_EXPORTER_OTLP_ENDPOINT": "export spans by OTLP when set",
+    "JOINTAID_METRICS_PORT": "serve this process's Prometheus metrics on this port (compose's workers; default: none)",
 }
 REQUIRED_ENV = ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL")
 
@@ -69,6 +70,7 @@ class Settings:
     notify_webhook_url: str | None = None
     notify_webhook_attempts: int = 5
     notify_webhook_backoff: float = 0.5
+    metrics_port: int | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -93,4 +95,5 @@ class Settings:
             notify_webhook_url=env.get("JOINTAID_NOTIFY_WEBHOOK_URL") or None,
             notify_webhook_attempts=int(env.get("JOINTAID_NOTIFY_WEBHOOK_ATTEMPTS", "5")),
             notify_webhook_backoff=float(env.get("JOINTAID_NOTIFY_WEBHOOK_BACKOFF", "0.5")),
+            metrics_port=int(env["JOINTAID_METRICS_PORT"]) if env.get("JOINTAID_METRICS_PORT") else None,
         )

@@ -23,13 +23,7 @@ from contracts.idnumber import CHECK_DIGIT_PROBLEM, check_digit
 from services.intake.errors import field_errors, malformed_json_error
 
 _REPO = Path(__file__).resolve().parents[2]
-_CANDIDATES = (
-    _REPO / "examples" / "applications.json",
-    _REPO / "docs" / "examples" / "applications.json",
-    _REPO.parent / "shared" / "examples" / "applications.json",
-    Path("/work/shared/examples/applications.json"),
-)
-EXAMPLES: dict[str, dict] = json.loads(next(p for p in _CANDIDATES if p.exists()).read_text(encoding="utf-8"))
+EXAMPLES: dict[str, dict] = json.loads((_REPO / "jointaid" / "examples" / "applications.json").read_text(encoding="utf-8"))
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=SHANGHAI)  # after every example's consent time
 CONTEXT = {"now": NOW}
@@ -675,3 +669,12 @@ def test_naive_now_in_the_context_is_shanghai_time():
     with pytest.raises(ValidationError):
         ApplicationIn.model_validate(data, context={"now": datetime(2026, 11, 17, 23, 59)})
     assert date(2026, 11, 18) == validate(data).needs.emergency.occurred_on
+
+
+@pytest.mark.parametrize("bad", ["张\x00三", "张\t三", "张\n三", "\x7f"])
+def test_a_name_with_control_characters_is_refused(bad):
+    body = copy.deepcopy(EXAMPLES["A"])
+    body["household"]["members"][1]["name"] = bad
+    with pytest.raises(ValidationError) as refused:
+        ApplicationIn.model_validate(body)
+    assert any(e["loc"][-1] == "name" and "control characters" in e["msg"] for e in refused.value.errors())

@@ -198,3 +198,16 @@ def test_collector_sends_traces_to_jaeger():
     assert host in CONTAINERS
     http = config["receivers"]["otlp"]["protocols"]["http"]["endpoint"]
     assert http.startswith("0.0.0.0:") and http.endswith(":4318"), "the services send OTLP/HTTP to :4318"
+
+
+@pytest.mark.parametrize("service", [s for s in SERVICES if s != "intake"])
+def test_workers_expose_their_own_metrics(service):
+    """Only intake serves HTTP: each worker serves its own Prometheus registry on JOINTAID_METRICS_PORT."""
+    container = service_container(service)
+    port = Settings.from_env(env_of(container)).metrics_port
+    assert port, f"{service}: JOINTAID_METRICS_PORT is not set"
+    assert str(port) in [str(p) for p in container.get("expose", [])], f"{service}: port {port} not exposed"
+
+
+def test_intake_serves_metrics_itself():
+    assert Settings.from_env(env_of(CONTAINERS["intake"])).metrics_port is None

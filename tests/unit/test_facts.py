@@ -15,13 +15,7 @@ from contracts.idnumber import check_digit
 from services.verification.facts import derive_facts, submission_date
 
 _REPO = Path(__file__).resolve().parents[2]
-_CANDIDATES = (
-    _REPO / "examples" / "applications.json",
-    _REPO / "docs" / "examples" / "applications.json",
-    _REPO.parent / "shared" / "examples" / "applications.json",
-    Path("/work/shared/examples/applications.json"),
-)
-EXAMPLES: dict[str, dict] = json.loads(next(p for p in _CANDIDATES if p.exists()).read_text(encoding="utf-8"))
+EXAMPLES: dict[str, dict] = json.loads((_REPO / "jointaid" / "examples" / "applications.json").read_text(encoding="utf-8"))
 
 SUBMITTED_ON = date(2026, 11, 20)  # DOMAIN.md: the worked examples are submitted on this day
 CONTEXT = {"now": datetime(2026, 11, 20, 15, 0, tzinfo=SHANGHAI)}

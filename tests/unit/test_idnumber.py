@@ -12,13 +12,7 @@ from contracts import idnumber
 from contracts.idnumber import age_on, birth_date, check_digit, is_valid
 
 _REPO = Path(__file__).resolve().parents[2]
-_CANDIDATES = (
-    _REPO / "examples" / "applications.json",
-    _REPO / "docs" / "examples" / "applications.json",
-    _REPO.parent / "shared" / "examples" / "applications.json",
-    Path("/work/shared/examples/applications.json"),
-)
-EXAMPLES = json.loads(next(p for p in _CANDIDATES if p.exists()).read_text(encoding="utf-8"))
+EXAMPLES = json.loads((_REPO / "jointaid" / "examples" / "applications.json").read_text(encoding="utf-8"))
 
 
 def _example_ids() -> list[str]:
