@@ -104,6 +104,8 @@ class Decision(_Model):
     amount_fen: Fen = Field(ge=0)
     recurring: Recurring
     reason: str = Field(min_length=1)
+    reason_zh: str | None = Field(default=None, min_length=1,
+                                  description="the reason in plain Chinese, for the citizen's message")
 
 
 class LayerTrail(_Model):

@@ -21,10 +21,10 @@ async def open_application(conn, application_id, expected, account_kind, account
 async def record_decision(conn, application_id, event_id, decision: Decision, trace_headers: dict) -> bool:
     """Store the layer's answer once; a second copy is counted, never used. True when stored."""
     stored = await conn.fetchval(
-        "INSERT INTO decisions(application_id, layer, department, program, outcome, amount_fen, recurring, reason, trace_headers)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING 1",
-        application_id, decision.layer, decision.department.value, decision.program.value,
-        decision.outcome.value, decision.amount_fen, decision.recurring.value, decision.reason, json.dumps(trace_headers),
+        "INSERT INTO decisions(application_id, layer, department, program, outcome, amount_fen, recurring, reason,"
+        " reason_zh, trace_headers) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING RETURNING 1",
+        application_id, decision.layer, decision.department.value, decision.program.value, decision.outcome.value,
+        decision.amount_fen, decision.recurring.value, decision.reason, decision.reason_zh, json.dumps(trace_headers),
     )
     if stored is None:
         await conn.execute(
@@ -46,7 +46,7 @@ async def application(conn, application_id) -> asyncpg.Record:
 
 async def decisions_of(conn, application_id) -> list[Decision]:
     rows = await conn.fetch(
-        "SELECT department, program, layer, outcome, amount_fen, recurring, reason FROM decisions"
+        "SELECT department, program, layer, outcome, amount_fen, recurring, reason, reason_zh FROM decisions"
         " WHERE application_id = $1 ORDER BY layer", application_id,
     )
     return [Decision(**dict(r)) for r in rows]

@@ -20,3 +20,8 @@ def format_yuan(amount_fen: int) -> str:
     sign = "-" if amount_fen < 0 else ""
     whole, cents = divmod(abs(amount_fen), 100)
     return f"{sign}{whole:,}.{cents:02d}"
+
+
+def format_yuan_zh(amount_fen: int) -> str:
+    """The same figure with the Chinese unit, for citizen texts: "11,197.50 元"."""
+    return f"{format_yuan(amount_fen)} 元"

@@ -1,6 +1,8 @@
 """The text of the one message each citizen receives (pure functions, no I/O).
 
-Table-driven: every word shown to the citizen comes from LABELS / TEXT, per language.
+Table-driven: every word shown to the citizen comes from LABELS / TEXT, per language, except each
+decision's reason, which its department wrote: `reason_zh` (plain Chinese) in a Chinese message when
+the decision has one, else `reason` (English, also the caseworkers' text).
 No personal data: the payout account appears only as its kind and last 4 characters.
 """
 from __future__ import annotations
@@ -125,6 +127,11 @@ def _account_kind(kind: str, lang: Language) -> str:
     return LABELS[lang]["account"].get(kind, kind.replace("_", " "))
 
 
+def _reason(d: Decision, lang: Language) -> str:
+    """The department's plain Chinese reason for a Chinese message when it wrote one; else the English one."""
+    return d.reason_zh if lang == Language.zh and d.reason_zh else d.reason
+
+
 def _decision_line(n: int, d: Decision, lang: Language) -> str:
     labels, text = LABELS[lang], TEXT[lang]
     return text["decision"].format(
@@ -133,7 +140,7 @@ def _decision_line(n: int, d: Decision, lang: Language) -> str:
         program=labels["program"][d.program],
         outcome=labels["outcome"][d.outcome],
         amount=format_yuan(d.amount_fen),
-        reason=d.reason,
+        reason=_reason(d, lang),
         note=text["first_month"] if _is_monthly(d) else "",
     )
 

@@ -6,6 +6,7 @@ English case re-submits example A only after that application is notified and it
 from __future__ import annotations
 
 import copy
+import re
 
 import pytest
 
@@ -35,6 +36,9 @@ def test_worked_example_text_in_chinese(worked_examples, name):
     assert len(view["decisions"]) == 5
     for decision in view["decisions"]:
         assert ZH_PROGRAMS[Program(decision["program"])] in text, f"{name}: {decision['program']}"
+        assert decision["reason"] not in text, f"{name}: the caseworkers' English reason, not the citizen's"
+    reasons = [line.split("理由：", 1)[1] for line in text.splitlines() if "理由：" in line]
+    assert len(reasons) == 5 and not any(re.search(r"[A-Za-z]", r) for r in reasons), f"{name}: {reasons}"
     assert f"合计：{format_yuan(EXPECTED[name]['total_fen'])} 元" in text
     assert f"{APPEAL_DAYS}日内" in text
 
@@ -54,4 +58,5 @@ def test_english_submission_gets_english_text(system, worked_examples):
         program = Program(decision["program"])
         assert EN_PROGRAMS[program] in text, program
         assert ZH_PROGRAMS[program] not in text, program
+        assert decision["reason"] in text, program
     assert "合计" not in text and "支付编号" not in text

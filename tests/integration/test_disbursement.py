@@ -42,10 +42,16 @@ def verified(application_id, account="6217000012345678"):
     return new_envelope("aid.application.verified.v1", application_id, "verification", data), data
 
 
+def reason_zh(layer):
+    """Layer 5 answers like an event from before reason_zh existed: it has none."""
+    return f"第 {layer} 层" if layer < 5 else None
+
+
 def decision(application_id, layer):
     department, program, outcome, amount, recurring = ANSWERS[layer - 1]
     made = DecisionMade(decision=Decision(department=department, program=program, layer=layer, outcome=outcome,
-                                          amount_fen=amount, recurring=recurring, reason=f"layer {layer}"),
+                                          amount_fen=amount, recurring=recurring, reason=f"layer {layer}",
+                                          reason_zh=reason_zh(layer)),
                         facts=FACTS, trail=LayerTrail())
     return new_envelope("aid.decision.made.v1", application_id, department.value, made), made
 
@@ -84,6 +90,8 @@ async def test_every_order_with_duplicates_and_a_late_copy_pays_once(settings):
             (announced,) = await issued(ctx, application_id)
             assert announced["total_fen"] == TOTAL == sum(line["amount_fen"] for line in announced["lines"])
             assert announced["account_last4"] == "5678"
+            assert [(d["reason"], d["reason_zh"]) for d in announced["decisions"]] == [
+                (f"layer {layer}", reason_zh(layer)) for layer in range(1, 6)]
         copies = await ctx.pool.fetchval("SELECT count(*) FROM decision_copies WHERE application_id = ANY($1::uuid[])", applications)
         assert copies == 10
         unbalanced = await ctx.pool.fetchval(
@@ -95,7 +103,6 @@ async def test_every_order_with_duplicates_and_a_late_copy_pays_once(settings):
 
 
 async def test_zero_total_announces_no_payment(settings):
-    settler = Settler(InProcessRail(), attempts=3, backoff_seconds=0)
     table = handlers(3600)
     application_id = uuid.uuid4()
     async with direct("disbursement", settings) as ctx:

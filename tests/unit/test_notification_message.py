@@ -34,9 +34,9 @@ MONTHLY, ONE_OFF = Recurring.monthly, Recurring.one_off
 OK, DENIED, NA = Outcome.approved, Outcome.denied, Outcome.not_applicable
 
 
-def _d(layer, dept, program, outcome, fen, recurring, reason) -> Decision:
+def _d(layer, dept, program, outcome, fen, recurring, reason, reason_zh=None) -> Decision:
     return Decision(department=dept, program=program, layer=layer, outcome=outcome,
-                    amount_fen=fen, recurring=recurring, reason=reason)
+                    amount_fen=fen, recurring=recurring, reason=reason, reason_zh=reason_zh)
 
 
 def _payment(payment_id, decisions, kind, last4) -> PaymentIssued:
@@ -47,14 +47,17 @@ def _payment(payment_id, decisions, kind, last4) -> PaymentIssued:
                          account_kind=kind, account_last4=last4)
 
 
-# Departments write their reason in the application's language; A has both for the golden texts.
+# Each decision carries its English reason and, from the department's rules, its plain Chinese one
+# (`reason_zh`: the rules' text for example A, tests/unit/test_rules_worked_examples.py).
 REASONS_A = {
     Language.zh: (
-        "家庭月收入 2,500.00 元低于保障标准 3,420.00 元（4 人 × 855.00 元），按差额发放",
-        "合规自付 12,000.00 元，超过起付线 7,500.00 元的部分按 65% 报销",
-        "（12,000.00 − 2,925.00）元，低保对象按 70% 救助",
-        "困难金额 7,522.50 元，达到 2,000 元档，救助 1,000 元",
-        "剩余医疗负担 6,522.50 元，未达 10,000 元救助起点",
+        "家庭月收入 2,500.00 元低于保障标准 3,420.00 元（4 人 × 855.00 元），按差额每月发放 920.00 元",
+        "合规自付费用 12,000.00 元，超过起付线 7,500.00 元的部分按 65% 报销：2,925.00 元",
+        "合规自付费用 12,000.00 元扣除大病保险 2,925.00 元后为 9,075.00 元，低保对象按 70% 救助：6,352.50 元",
+        "自付医疗费用 16,800.00 元扣除大病保险 2,925.00 元、医疗救助 6,352.50 元后，困难金额为 7,522.50 元，"
+        "达到 2,000.00 元救助档，救助 1,000.00 元",
+        "家庭成员患有尿毒症；剩余医疗负担 7,522.50 元扣除临时救助中用于医疗的 1,000.00 元后为 6,522.50 元，"
+        "未达到救助起点 10,000.00 元",
     ),
     Language.en: (
         "household income 2,500.00 yuan is below the standard 3,420.00 yuan (4 x 855.00); the gap is paid",
@@ -66,15 +69,15 @@ REASONS_A = {
 }
 
 
-def event_a(lang: Language = Language.zh) -> PaymentIssued:
-    r = REASONS_A[lang]
+def event_a() -> PaymentIssued:
+    r, zh = REASONS_A[Language.en], REASONS_A[Language.zh]
     # Deliberately out of layer order: the message must sort by layer.
     return _payment(PAYMENT_A, [
-        _d(5, RC, Program.major_illness_relief, DENIED, 0, ONE_OFF, r[4]),
-        _d(1, CA, Program.mla, OK, 92_000, MONTHLY, r[0]),
-        _d(2, MI, Program.critical_illness_insurance, OK, 292_500, ONE_OFF, r[1]),
-        _d(3, MI, Program.medical_assistance, OK, 635_250, ONE_OFF, r[2]),
-        _d(4, CA, Program.temporary_assistance, OK, 100_000, ONE_OFF, r[3]),
+        _d(5, RC, Program.major_illness_relief, DENIED, 0, ONE_OFF, r[4], zh[4]),
+        _d(1, CA, Program.mla, OK, 92_000, MONTHLY, r[0], zh[0]),
+        _d(2, MI, Program.critical_illness_insurance, OK, 292_500, ONE_OFF, r[1], zh[1]),
+        _d(3, MI, Program.medical_assistance, OK, 635_250, ONE_OFF, r[2], zh[2]),
+        _d(4, CA, Program.temporary_assistance, OK, 100_000, ONE_OFF, r[3], zh[3]),
     ], "social_security_card", "5678")
 
 
@@ -124,7 +127,9 @@ def test_payment_message_contents(make, total, last4, lang):
         assert labels["program"][d.program] in text
         assert labels["department"][d.department] in text
         assert labels["outcome"][d.outcome] in text
-        assert d.reason in text
+        shown, hidden = (d.reason_zh, d.reason) if lang == Language.zh and d.reason_zh else (d.reason, d.reason_zh)
+        assert shown in text
+        assert hidden is None or hidden not in text
     assert last4 in text
     # only the last 4 digits of the account: never a longer digit run ending in them
     assert not re.search(r"\d" + last4, text)
@@ -133,6 +138,18 @@ def test_payment_message_contents(make, total, last4, lang):
         assert ("没有应付款项" if lang == Language.zh else "nothing is due") in text
     else:
         assert str(event.payment_id) in text
+
+
+def test_chinese_message_shows_the_chinese_reasons_english_the_english():
+    zh, en = render_payment(event_a(), Language.zh), render_payment(event_a(), Language.en)
+    assert all(reason in zh and reason not in en for reason in REASONS_A[Language.zh])
+    assert all(reason in en and reason not in zh for reason in REASONS_A[Language.en])
+
+
+def test_chinese_message_falls_back_to_the_english_reason():
+    # Decisions made before reason_zh existed (or without one) still explain themselves.
+    text = render_payment(event_d(), Language.zh)
+    assert "理由：hardship 56,400.00 yuan: tier 30,000 -> 5,000 yuan" in text
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -185,4 +202,4 @@ def test_rejection_message(lang):
 @pytest.mark.parametrize("lang", LANGS)
 def test_golden_text_example_a(lang):
     expected = (GOLDEN / f"notification_A_{lang.value}.txt").read_text(encoding="utf-8")
-    assert render_payment(event_a(lang), lang) == expected
+    assert render_payment(event_a(), lang) == expected

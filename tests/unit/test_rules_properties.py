@@ -14,6 +14,7 @@ from services.departments.civil_affairs import rules as civil_affairs
 from services.departments.medical_insurance import rules as medical_insurance
 from services.departments.red_cross import rules as red_cross
 from services.kit.policy import load_policy
+from tests.unit.test_rules_worked_examples import plain_chinese_problems
 
 POLICY = load_policy(Path(__file__).resolve().parents[2] / "policies" / "default.toml")
 DIAGNOSES = ("uremia", "leukemia", "malignant_tumor", "severe_burn", "influenza", "fracture")
@@ -136,6 +137,14 @@ def test_fund_denial_only_when_balance_is_short(facts: HouseholdFacts, balance: 
         assert (after.outcome, after.amount_fen) == (Outcome.denied, 0)
     else:
         assert after == relief
+
+
+@settings(max_examples=300, deadline=None)
+@given(households(covered_within_oop=False), st.integers(min_value=0, max_value=2_000_000))
+def test_every_decision_has_a_plain_chinese_reason(facts: HouseholdFacts, balance: int) -> None:
+    decisions, _ = chain(facts)
+    for decision in [*decisions, red_cross.deny_for_fund(decisions[4], balance)]:
+        assert plain_chinese_problems(decision) == [], decision.program.value
 
 
 @settings(max_examples=100, deadline=None)

@@ -1,6 +1,7 @@
 """Red Cross rules: layer 5 major-illness relief and the fund-balance denial."""
 from __future__ import annotations
 
+import re
 import tomllib
 from datetime import date
 from pathlib import Path
@@ -134,6 +135,15 @@ def test_fund_that_cannot_cover_the_grant_denies(balance: int) -> None:
     assert decision.program == Program.major_illness_relief and decision.layer == 5
     assert "fund balance" in decision.reason and "grant 5,000.00" in decision.reason
     assert f"{balance // 100:,}.{balance % 100:02d}" in decision.reason
+    assert decision.reason_zh.startswith(f"红十字会大病救助基金余额 {balance // 100:,}.{balance % 100:02d} 元，"
+                                         "不足以支付核定的救助金 5,000.00 元，因此不予发放（原核定：")
+    assert not re.search(r"[A-Za-z]", decision.reason_zh)
+
+
+def test_fund_denial_of_a_decision_without_chinese_reason() -> None:
+    old_event = approved().model_copy(update={"reason_zh": None})
+    assert deny_for_fund(old_event, 0).reason_zh == ("红十字会大病救助基金余额 0.00 元，不足以支付核定的救助金 "
+                                                     "5,000.00 元，因此不予发放")
 
 
 def test_fund_leaves_non_grants_alone() -> None:

@@ -2,26 +2,26 @@
 
 The facts are built by hand from the stories (examples/applications.json), ages come from the
 birth dates inside the ID numbers on the submission date, and every expected figure is read
-from /work/shared/examples/expected.json.
+from jointaid/examples/expected.json (the shared worked examples).
 """
 from __future__ import annotations
 
 import json
-import os
+import re
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from contracts.events import CareLevel, Decision, HouseholdFacts, MemberFacts, Residence
+from contracts.events import CareLevel, Decision, HouseholdFacts, MemberFacts, Outcome, Residence
 from services.departments.civil_affairs import rules as civil_affairs
 from services.departments.medical_insurance import rules as medical_insurance
 from services.departments.red_cross import rules as red_cross
+from services.kit.money import format_yuan
 from services.kit.policy import load_policy
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = Path(os.environ.get("JOINTAID_SHARED", "/work/shared"))
-EXPECTED_FILE = SHARED / "examples" / "expected.json"
+EXPECTED_FILE = REPO / "jointaid" / "examples" / "expected.json"  # the shared worked examples, kept in the repo
 SUBMITTED_ON = date(2026, 11, 20)
 POLICY = load_policy(REPO / "policies" / "default.toml")
 
@@ -89,7 +89,7 @@ def expected() -> dict:
 
 
 def test_hand_built_facts_agree_with_the_applications() -> None:
-    applications = json.loads((SHARED / "examples" / "applications.json").read_text(encoding="utf-8"))
+    applications = json.loads((REPO / "jointaid" / "examples" / "applications.json").read_text(encoding="utf-8"))
     for name, application in applications.items():
         household, bills = application["household"], application["needs"]["medical_bills"]
         built = EXAMPLES[name]
@@ -150,3 +150,45 @@ def test_example_a_reasons_read_well() -> None:
     assert "9,075.00 × 70% = 6,352.50" in assistance.reason
     assert "7,522.50 ≥ 2,000.00 → tier 1,000.00" in temporary.reason
     assert "6,522.50 < lowest tier 10,000.00" in relief.reason
+
+
+def plain_chinese_problems(decision: Decision) -> list[str]:
+    """What is wrong with a decision's citizen reason: missing, ASCII words, or not the granted amount."""
+    zh = decision.reason_zh
+    if not zh:
+        return ["no reason_zh"]
+    problems = [f"ASCII letters in {zh!r}"] if re.search(r"[A-Za-z]", zh) else []
+    if decision.outcome == Outcome.approved and decision.amount_fen > 0:
+        amount = rf"(?<![\d,.]){re.escape(format_yuan(decision.amount_fen))} 元"
+        if not re.search(amount, zh):
+            problems.append(f"amount {format_yuan(decision.amount_fen)} 元 not in {zh!r}")
+    elif decision.outcome == Outcome.approved and "不发放" not in zh:
+        problems.append(f"a grant of 0.00 must say no cash is paid: {zh!r}")
+    return problems
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_worked_example_reasons_in_plain_chinese(name: str) -> None:
+    _, decisions = run_chain(EXAMPLES[name])
+    for decision in decisions:
+        assert plain_chinese_problems(decision) == [], decision.program.value
+
+
+def test_example_a_reasons_in_chinese() -> None:
+    _, decisions = run_chain(EXAMPLES["A"])
+    assert [d.reason_zh for d in decisions] == [
+        "家庭月收入 2,500.00 元低于保障标准 3,420.00 元（4 人 × 855.00 元），按差额每月发放 920.00 元",
+        "合规自付费用 12,000.00 元，超过起付线 7,500.00 元的部分按 65% 报销：2,925.00 元",
+        "合规自付费用 12,000.00 元扣除大病保险 2,925.00 元后为 9,075.00 元，低保对象按 70% 救助：6,352.50 元",
+        "自付医疗费用 16,800.00 元扣除大病保险 2,925.00 元、医疗救助 6,352.50 元后，困难金额为 7,522.50 元，"
+        "达到 2,000.00 元救助档，救助 1,000.00 元",
+        "家庭成员患有尿毒症；剩余医疗负担 7,522.50 元扣除临时救助中用于医疗的 1,000.00 元后为 6,522.50 元，"
+        "未达到救助起点 10,000.00 元",
+    ]
+
+
+def test_example_d_low_income_status_explained_in_chinese() -> None:
+    _, decisions = run_chain(EXAMPLES["D"])
+    living = decisions[0].reason_zh
+    assert "家庭月收入 3,000.00 元不低于保障标准 2,565.00 元（3 人 × 855.00 元），不能享受最低生活保障" in living
+    assert "低于低收入标准 3,847.50 元（保障标准 2,565.00 元 × 150%），认定为低收入（边缘）家庭" in living
