@@ -56,6 +56,7 @@ def up(args) -> int:
             supervisor.restart_dead()
             if broker and broker.process.poll() is not None:
                 restart_broker(broker, settings)
+                supervisor.restart_all()  # fresh clients: measured, a consumer can keep stale positions otherwise
     finally:
         print("jointaid: stopping", flush=True)
         if supervisor:
