@@ -91,7 +91,7 @@ def describe(exc: Exception) -> str:
     return f"{type(exc).__name__}: {str(exc)[:500]}"
 
 
-def subscribe(ctx: "ServiceContext", handlers: dict[str, Handler]) -> None:
+def subscribe(ctx: "ServiceContext", handlers: dict[str, Handler], max_batch: int = BATCH_RECORDS) -> None:
     """Register the service's single consumer, in batches, over every topic its handlers need."""
     wanted = sorted({topic_of(t) for t in handlers})
     metrics.prime(ctx.name)
@@ -113,7 +113,7 @@ def subscribe(ctx: "ServiceContext", handlers: dict[str, Handler]) -> None:
 
     ctx.broker.subscriber(
         *wanted, group_id=ctx.group_id, auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR,
-        batch=True, max_records=BATCH_RECORDS,
+        batch=True, max_records=max_batch,
     )(consume)
 
 
@@ -137,6 +137,9 @@ async def apply_batch(ctx: "ServiceContext", deliveries: list[Delivery]) -> None
     Each event is handled under a span continued from its own message's trace, so every
     application keeps one trace although its events are processed in batches.
     """
+    if len(deliveries) == 1:
+        await _apply_alone(ctx, deliveries[0])
+        return
     started = time.perf_counter()
     try:
         async with ctx.pool.acquire() as conn, conn.transaction():
@@ -181,9 +184,11 @@ def continued_span(delivery: Delivery):
 async def _apply_alone(ctx: "ServiceContext", delivery: Delivery) -> None:
     """One event in its own transaction, retried with backoff, dead-lettered after the last attempt."""
     for attempt in range(1, HANDLER_ATTEMPTS + 1):
+        started = time.perf_counter()
         try:
             with continued_span(delivery):
                 applied = await handle(ctx, delivery.handler, delivery.event, delivery.data)
+            metrics.observe_processing(ctx.name, delivery.event.event_type, time.perf_counter() - started)
             metrics.processed(ctx.name, "handled" if applied else "duplicate")
             return
         except CONNECTION_ERRORS:

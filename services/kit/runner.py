@@ -42,6 +42,7 @@ class ServiceSpec:
     handlers: dict[str, consumer.Handler]  # event_type -> handler
     background: tuple[Background, ...] = ()  # long-running tasks (HTTP server, sweepers)
     after_commit: tuple[Callable[[], None], ...] = ()  # e.g. wake a worker that acts on what handlers wrote
+    max_batch: int = consumer.BATCH_RECORDS  # 1 when a handler has an outside effect a batch rollback would repeat
 
     @property
     def schema(self) -> str:
@@ -65,7 +66,7 @@ async def start(spec: ServiceSpec, settings: Settings) -> ServiceContext:
     ctx.pool = await connect_with_retry(settings.database_url, spec.schema)
     ctx.relay = Relay(ctx.pool, ctx.broker)
     if spec.handlers:
-        consumer.subscribe(ctx, spec.handlers)
+        consumer.subscribe(ctx, spec.handlers, spec.max_batch)
     await ctx.broker.start()
     return ctx
 

@@ -3,6 +3,7 @@ means webhook (retried, then the consumer's retry/dead-letter path), otherwise s
 JOINTAID_LANGUAGE is the default language for events that carry none (rule in handlers.py)."""
 from pathlib import Path
 
+from services.kit import consumer
 from services.kit.runner import ServiceSpec
 from services.kit.settings import Settings
 from services.notification.channels import Channel, StoredChannel, WebhookChannel
@@ -17,8 +18,12 @@ def channel_of(settings: Settings) -> Channel:
 
 
 def spec(settings: Settings) -> ServiceSpec:
+    channel = channel_of(settings)
     return ServiceSpec(
         name="notification",
         migrations=(Path(__file__).parent / "migrations",),
-        handlers=handlers(channel_of(settings), settings.language),
+        handlers=handlers(channel, settings.language),
+        # a webhook POST is an outside effect: in a batch, one failing send would roll back and
+        # re-send every message before it; one event per transaction keeps a failure to itself
+        max_batch=1 if isinstance(channel, WebhookChannel) else consumer.BATCH_RECORDS,
     )
