@@ -173,7 +173,8 @@ def test_metrics_move_after_two_applications(system, example_d):
     assert total(after, "faststream_published_messages_total") >= total(before, "faststream_published_messages_total") + 2
     assert ("jointaid_kafka_figures_ok", ()) in after
     if after[("jointaid_kafka_figures_ok", ())] == 1:
-        assert total(after, "jointaid_dlq_messages") == 0
+        # two good applications add nothing to the dead-letter topic (other tests may have put poison there)
+        assert total(after, "jointaid_dlq_messages") == total(before, "jointaid_dlq_messages")
         assert {dict(ls)["group"] for (n, ls) in after if n == "jointaid_consumer_lag"} == set(SERVICES)
 
 
