@@ -6,7 +6,6 @@ pay twice: the retry gets the same settlement back.
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 
@@ -16,6 +15,7 @@ from services.disbursement.handlers import payment_issued
 from services.disbursement.rail import PaymentRail, RailError
 from services.kit import tracing
 from services.kit.consumer import Tx
+from services.kit.worker import Wakeable
 
 log = logging.getLogger(__name__)
 
@@ -25,27 +25,15 @@ class Settler:
         self.rail = rail
         self.attempts = attempts
         self.backoff_seconds = backoff_seconds
-        self.wake_event = asyncio.Event()
+        self._worker = Wakeable("rail worker")
 
     def wake(self) -> None:
-        self.wake_event.set()
+        self._worker.wake()
 
     async def run(self, ctx) -> None:
-        while True:
-            try:
-                settled = await self.settle_due(ctx)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # database away: try again shortly
-                log.warning("rail worker: %s; retrying", type(exc).__name__)
-                settled = 0
-                await asyncio.sleep(1.0)
-            if not settled:
-                try:
-                    await asyncio.wait_for(self.wake_event.wait(), 0.5)
-                except asyncio.TimeoutError:
-                    pass
-                self.wake_event.clear()
+        async def round() -> bool:
+            return await self.settle_due(ctx) > 0
+        await self._worker.loop(round)
 
     async def settle_due(self, ctx, limit: int = 20) -> int:
         async with ctx.pool.acquire() as conn, conn.transaction():

@@ -14,6 +14,7 @@ import asyncpg
 
 from contracts.envelope import Envelope
 from services.kit import tracing
+from services.kit.worker import Wakeable
 
 log = logging.getLogger(__name__)
 
@@ -37,32 +38,16 @@ class Relay:
         self._pool = pool
         self._broker = broker
         self._batch_size = batch_size
-        self._idle_poll = idle_poll_seconds
-        self._wake = asyncio.Event()
+        self._worker = Wakeable("outbox relay", idle_poll_seconds)
         self.published = 0
 
     def wake(self) -> None:
-        self._wake.set()
+        self._worker.wake()
 
     async def run(self) -> None:
-        delay = 0.2
-        while True:
-            try:
-                sent = await self.publish_batch()
-                delay = 0.2
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # broker or database away: keep the rows, try again
-                log.warning("outbox relay: %s: %s; retrying in %.1fs", type(exc).__name__, exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-                continue
-            if sent < self._batch_size:
-                try:
-                    await asyncio.wait_for(self._wake.wait(), self._idle_poll)
-                except asyncio.TimeoutError:
-                    pass
-                self._wake.clear()
+        async def round() -> bool:
+            return await self.publish_batch() == self._batch_size  # a full batch: more may be waiting
+        await self._worker.loop(round)
 
     async def publish_batch(self) -> int:
         async with self._pool.acquire() as conn, conn.transaction():
