@@ -21,9 +21,14 @@ tracer = trace.get_tracer("jointaid.intake")
 ASYNCAPI = Path(contracts.__file__).parent / "asyncapi.json"
 
 
+def not_found() -> JSONResponse:
+    return JSONResponse(status_code=404, content={"detail": "no application with this id"})
+
+
 def create_app(ctx) -> FastAPI:
     app = FastAPI(title="jointaid", version="1", summary="One application in, every department decides, one payment out.")
     limits.install(app)  # body size/depth/content type; database away -> 503
+    asyncapi_document = json.loads(ASYNCAPI.read_text(encoding="utf-8"))  # read once, not per request
 
     @app.exception_handler(RequestValidationError)
     async def refuse(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -48,7 +53,7 @@ def create_app(ctx) -> FastAPI:
         async with ctx.pool.acquire() as conn:
             found = await store.view(conn, application_id)
         if found is None:
-            return JSONResponse(status_code=404, content={"detail": "no application with this id"})
+            return not_found()
         return found
 
     @app.get("/v1/applications/{application_id}/trace")
@@ -57,7 +62,7 @@ def create_app(ctx) -> FastAPI:
         async with ctx.pool.acquire() as conn:
             found = await traces.trace_of(conn, application_id)
         if found is None:
-            return JSONResponse(status_code=404, content={"detail": "no application with this id"})
+            return not_found()
         return found
 
     @app.get("/metrics", response_class=Response)
@@ -68,7 +73,7 @@ def create_app(ctx) -> FastAPI:
     @app.get("/docs/asyncapi")
     async def asyncapi():
         """The AsyncAPI 3 document of every event (generated from contracts/)."""
-        return JSONResponse(json.loads(ASYNCAPI.read_text(encoding="utf-8")))
+        return JSONResponse(asyncapi_document)
 
     @app.get("/console", response_class=HTMLResponse, include_in_schema=False)
     async def console_list(status: str | None = Query(default=None, max_length=40), stuck: bool = False,
