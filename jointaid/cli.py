@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import sys
 
+from services.intake.tokens import STAFF_ROLES
 from services.kit.settings import SERVICES
 
 
@@ -50,6 +51,26 @@ def parser() -> argparse.ArgumentParser:
     dlq.add_argument("action", choices=("list", "replay"))
     dlq.add_argument("message_id", nargs="?", help="PARTITION:OFFSET on aid.dlq, as `list` shows it (for replay)")
     dlq.add_argument("--data-dir", default=".jointaid", help="the data directory of `jointaid up` (default: .jointaid)")
+
+    token = commands.add_parser("token", help="print a staff token signed with the embedded key",
+                                description="Print one signed token (EdDSA) for ROLE, on the last line of stdout. It is "
+                                "signed with the key of --data-dir (created there if missing: the key `jointaid up` "
+                                "verifies with). Give it as `Authorization: Bearer <token>`, or paste it in the console's "
+                                "login page. Citizens get theirs from POST /v1/applications.")
+    token.add_argument("--role", required=True, choices=[r for r in STAFF_ROLES], help="the role the token carries")
+    token.add_argument("--subject", required=True, help="who it is for (recorded in the access log), e.g. caseworker-li")
+    token.add_argument("--ttl", default="8h", help="how long it is valid: 30m, 8h, 7d (default: 8h)")
+    token.add_argument("--data-dir", default=".jointaid", help="the data directory of `jointaid up` (default: .jointaid)")
+
+    access = commands.add_parser("access-log", help="who read which application's personal data, and why",
+                                 description="Print the access log (append-only): every read of an application's "
+                                 "personal data through the API or the console, oldest first. Uses DATABASE_URL, or the "
+                                 "embedded database under --data-dir.")
+    access.add_argument("--application", help="only this application's reads")
+    access.add_argument("--limit", type=int, default=100, help="at most this many entries (default: 100)")
+    access.add_argument("--after", type=int, default=None, help="entries after this entry id (paging)")
+    access.add_argument("--json", action="store_true", help="machine-readable output")
+    access.add_argument("--data-dir", default=".jointaid", help="the data directory of `jointaid up` (default: .jointaid)")
     return root
 
 
@@ -70,6 +91,10 @@ def main(argv: list[str] | None = None) -> int:
             return redrive(args)
         if args.command == "dlq":
             return dead_letters(args)
+        if args.command == "token":
+            return print_token(args)
+        if args.command == "access-log":
+            return show_access_log(args)
     except PolicyError as exc:
         print(f"jointaid: the policy file is not valid: {exc}", file=sys.stderr)
         return 2
@@ -127,6 +152,55 @@ def dead_letters(args) -> int:
         return 2
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or broker_address(args.data_dir)
     return dlq.run(bootstrap, args.action, args.message_id)
+
+
+def print_token(args) -> int:
+    from jointaid.credentials import keys_dir, parse_ttl, staff_token
+
+    try:
+        ttl = parse_ttl(args.ttl)
+    except ValueError as exc:
+        print(f"jointaid token: {exc}", file=sys.stderr)
+        return 2
+    token = staff_token(args.data_dir, args.role, args.subject, ttl)
+    print(f"# {args.role} token for {args.subject}, valid {args.ttl}, signed with {keys_dir(args.data_dir)}", file=sys.stderr)
+    print(token)
+    return 0
+
+
+def show_access_log(args) -> int:
+    import json
+    import os
+    import uuid
+
+    import asyncpg
+
+    from jointaid.embedded import embedded_database
+    from services.intake import access_log
+
+    application_id = uuid.UUID(args.application) if args.application else None
+
+    async def read(url: str) -> dict:
+        conn = await asyncpg.connect(url, server_settings={"search_path": "intake"})
+        try:
+            return await access_log.page(conn, limit=max(1, args.limit), after=args.after, application_id=application_id)
+        finally:
+            await conn.close()
+
+    url = os.environ.get("DATABASE_URL")
+    with (contextlib.nullcontext(url) if url else embedded_database(args.data_dir)) as database_url:
+        found = asyncio.run(read(database_url))
+    if args.json:
+        print(json.dumps(found, ensure_ascii=False, indent=2))
+        return 0
+    for e in found["entries"]:
+        print(f"{e['entry_id']:>8}  {e['at']}  {e['role']:<10} {e['subject']:<24} {e['application_id']}  {e['what']:<12}"
+              f"  {e['purpose'] or '(no purpose given)'}")
+    if not found["entries"]:
+        print("access log: no entries")
+    if found["next_after"] is not None:
+        print(f"... more: --after {found['next_after']}")
+    return 0
 
 
 if __name__ == "__main__":

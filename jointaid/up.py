@@ -12,11 +12,13 @@ from pathlib import Path
 
 import httpx
 
+from jointaid.credentials import keys_dir
 from jointaid.embedded import BROKER_FILE, EmbeddedBroker, EmbeddedPostgres
 from jointaid.prepare import prepare, redrive
 from jointaid.topics import ensure_topics
 from jointaid.registry import MODULES
 from jointaid.supervisor import Supervisor
+from services.intake.tokens import ensure_keys
 from services.kit.runner import configure_logging
 from services.kit.settings import Settings
 
@@ -31,6 +33,8 @@ def up(args) -> int:
     env = dict(os.environ, JOINTAID_HTTP_PORT=str(args.port), PROMETHEUS_MULTIPROC_DIR=str(fresh_dir(data_dir / "metrics")))
     if args.partitions:
         env["JOINTAID_PARTITIONS"] = str(args.partitions)
+    env.setdefault("JOINTAID_KEYS_DIR", str(keys_dir(data_dir)))
+    ensure_keys(env["JOINTAID_KEYS_DIR"])  # once, before any intake replica could race to make it
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -96,6 +100,7 @@ def print_where(base: str, data_dir: Path, settings: Settings, own_db: bool, own
     print(f"jointaid: database      {'embedded PostgreSQL, data in ' + str(data_dir / 'pg') if own_db else 'DATABASE_URL'}")
     print(f"jointaid: logs          {data_dir / 'logs'}/<service>.log")
     print(f"jointaid: pid files     {data_dir / 'run'}/<service>.pid")
+    print(f"jointaid: tokens        jointaid token --role operator --subject NAME --data-dir {data_dir}")
     print("jointaid: Ctrl-C stops everything", flush=True)
 
 

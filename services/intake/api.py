@@ -5,7 +5,7 @@ import json
 import uuid
 from pathlib import Path
 
-from fastapi import FastAPI, Header, Query, Request
+from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from opentelemetry import trace
@@ -13,59 +13,111 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 import contracts
 from contracts.application import ApplicationIn
-from services.intake import console, limits, store, system_metrics, traces
+from services.intake import access, access_log, console, limits, login, store, system_metrics, throttle, tokens, traces
+from services.intake.answers import DATABASE, SIGNED_IN, answers
 from services.intake.errors import field_errors
 from services.kit.telemetry import current_trace_id
 
 tracer = trace.get_tracer("jointaid.intake")
 ASYNCAPI = Path(contracts.__file__).parent / "asyncapi.json"
+UNLIMITED_ROLES = ("caseworker", "department", "operator")  # batch clients and benchmarks submit with these
+PURPOSE = Query(default=None, max_length=200, description="why the data is read; written to the access log")
 
 
 def not_found() -> JSONResponse:
     return JSONResponse(status_code=404, content={"detail": "no application with this id"})
 
 
+def verifier_of(settings) -> tokens.Verifier:
+    if not settings.keys_dir:
+        raise SystemExit("intake needs JOINTAID_KEYS_DIR: the folder of its token key pair (created there if missing)")
+    tokens.ensure_keys(settings.keys_dir)
+    key = tokens.load_signing_key(settings.keys_dir)
+    return tokens.Verifier(key.public, key.kid, settings.token_audience, settings.jwks_url, settings.oidc_issuer)
+
+
 def create_app(ctx) -> FastAPI:
-    app = FastAPI(title="jointaid", version="1", summary="One application in, every department decides, one payment out.")
+    verifier = verifier_of(ctx.settings)
+    signing_key = tokens.load_signing_key(ctx.settings.keys_dir)
+    app = FastAPI(title="jointaid", version="1", summary="One application in, every department decides, one payment out.",
+                  dependencies=[Depends(access.make_authorize(verifier))])
+    app.add_exception_handler(access.Refusal, access.refused)
     limits.install(app)  # body size/depth/content type; database away -> 503
+    login.install(app, verifier)
     asyncapi_document = json.loads(ASYNCAPI.read_text(encoding="utf-8"))  # read once, not per request
 
     @app.exception_handler(RequestValidationError)
     async def refuse(request: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(status_code=422, content=field_errors(exc))
 
-    @app.post("/v1/applications", status_code=202)
-    async def submit(application: ApplicationIn, idempotency_key: str | None = Header(default=None, max_length=200)):
+    @app.post("/v1/applications", status_code=202, responses=answers(401, 409, 413, 415, 422, 429, *DATABASE))
+    async def submit(application: ApplicationIn, request: Request,
+                     idempotency_key: str | None = Header(default=None, max_length=200)):
+        """Apply once. Anonymous submissions are rate-limited; a caseworker's token records who registered it.
+        The answer's `access_token` lets the citizen read (and later appeal) this one application for 180 days."""
+        registrar = request.state.principal
         with tracer.start_as_current_span("intake.submit") as span:
+            if registrar is None or registrar.role not in UNLIMITED_ROLES:
+                refused = await rate_limited(request, application.applicant_id_number)
+                if refused is not None:
+                    return refused
             try:
                 async with ctx.pool.acquire() as conn, conn.transaction():
-                    application_id, created = await store.submit(conn, application, current_trace_id(), idempotency_key)
+                    application_id, created = await store.submit(conn, application, current_trace_id(), idempotency_key,
+                                                                 registrar if registrar and registrar.role != "citizen" else None)
             except store.IdempotencyConflict:
                 return JSONResponse(status_code=409, content=[{"field": "Idempotency-Key",
                                     "message": "this key was already used with a different body"}])
             span.set_attribute("application_id", str(application_id))
         if created:
             ctx.relay.wake()
-        return {"application_id": str(application_id), "status": "submitted"}
+        citizen_token = tokens.mint(signing_key, "citizen", f"citizen:{application_id}", tokens.CITIZEN_TTL_SECONDS,
+                                    application_id=application_id, audience=ctx.settings.token_audience)
+        return {"application_id": str(application_id), "status": "submitted", "access_token": citizen_token}
 
-    @app.get("/v1/applications/{application_id}")
-    async def get_application(application_id: uuid.UUID):
-        async with ctx.pool.acquire() as conn:
+    async def rate_limited(request: Request, id_number: str) -> JSONResponse | None:
+        address_limit, address_window = ctx.settings.submit_limit_address
+        applicant_limit, applicant_window = ctx.settings.submit_limit_applicant
+        async with ctx.pool.acquire() as conn, conn.transaction():
+            refused = await throttle.over_limit(conn, [
+                (throttle.address_bucket(request.client and request.client.host), address_limit, address_window),
+                (throttle.applicant_bucket(id_number), applicant_limit, applicant_window),
+            ])
+        if refused is None:
+            return None
+        bucket, retry_after = refused
+        field, message = (("applicant_id_number", f"at most {applicant_limit} submissions for one applicant per "
+                           f"{applicant_window} s without a caseworker") if bucket.startswith("applicant:") else
+                          ("client", f"at most {address_limit} submissions from one address per {address_window} s"))
+        return JSONResponse(status_code=429, content=[{"field": field, "message": f"too many submissions: {message}; "
+                            f"try again in {retry_after} s"}], headers={"Retry-After": str(retry_after)})
+
+    @app.get("/v1/applications/{application_id}", responses=answers(*SIGNED_IN, 404))
+    async def get_application(application_id: uuid.UUID, request: Request, purpose: str | None = PURPOSE):
+        async with ctx.pool.acquire() as conn, conn.transaction():
             found = await store.view(conn, application_id)
-        if found is None:
-            return not_found()
-        return found
+            if found is not None:
+                await access_log.record(conn, request.state.principal, application_id, "application", purpose)
+        return not_found() if found is None else found
 
-    @app.get("/v1/applications/{application_id}/trace")
-    async def get_trace(application_id: uuid.UUID):
+    @app.get("/v1/applications/{application_id}/trace", responses=answers(*SIGNED_IN, 404))
+    async def get_trace(application_id: uuid.UUID, request: Request, purpose: str | None = PURPOSE):
         """The spans of the application's trace, ordered by start (written by every service, flushed within ~1 s)."""
-        async with ctx.pool.acquire() as conn:
+        async with ctx.pool.acquire() as conn, conn.transaction():
             found = await traces.trace_of(conn, application_id)
-        if found is None:
-            return not_found()
-        return found
+            if found is not None:
+                await access_log.record(conn, request.state.principal, application_id, "trace", purpose)
+        return not_found() if found is None else found
 
-    @app.get("/metrics", response_class=Response)
+    @app.get("/v1/access-log", responses=answers(*SIGNED_IN, 422))
+    async def get_access_log(limit: int = Query(default=100, ge=1, le=access_log.MAX_PAGE),
+                             after: int | None = Query(default=None, ge=0),
+                             application_id: uuid.UUID | None = None):
+        """Every read of an application's personal data, oldest first; continue with `after=next_after`."""
+        async with ctx.pool.acquire() as conn:
+            return await access_log.page(conn, limit=limit, after=after, application_id=application_id)
+
+    @app.get("/metrics", response_class=Response, responses=answers(401, 403))
     async def metrics():
         """Prometheus text: intake's process metrics plus system figures (docs/observability.md)."""
         return Response(await system_metrics.render(ctx), media_type=CONTENT_TYPE_LATEST)
@@ -82,13 +134,15 @@ def create_app(ctx) -> FastAPI:
             return HTMLResponse(await console.list_page(conn, status or None, stuck, minutes))
 
     @app.get("/console/applications/{application_id}", response_class=HTMLResponse, include_in_schema=False)
-    async def console_detail(application_id: str):
+    async def console_detail(application_id: str, request: Request, purpose: str | None = PURPOSE):
         try:
             parsed = uuid.UUID(application_id)
         except ValueError:
             return HTMLResponse(console.not_found_page(application_id), status_code=404)
-        async with ctx.pool.acquire() as conn:
+        async with ctx.pool.acquire() as conn, conn.transaction():
             html = await console.detail_page(conn, parsed)
+            if html is not None:
+                await access_log.record(conn, request.state.principal, parsed, "console page", purpose)
         if html is None:
             return HTMLResponse(console.not_found_page(application_id), status_code=404)
         return HTMLResponse(html)

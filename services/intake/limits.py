@@ -54,6 +54,7 @@ MAX_BODY_BYTES = 1024 * 1024
 MAX_JSON_DEPTH = 32
 RETRY_AFTER_SECONDS = 5
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+FORM_PATHS = frozenset({"/console/login"})  # the pages' login form posts a token as a plain HTML form
 # A JSON string from its opening quote to its closing one, or to the end of the chunk (group 1 is then
 # empty). It matches at every opening quote, so no quote is ever retried: linear, however hostile.
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*+("?)', re.DOTALL)
@@ -187,7 +188,8 @@ class BodyLimits:
             return
         content_type = headers.get("content-type")
         has_body = (length or 0) > 0 or "chunked" in headers.get("transfer-encoding", "").lower()
-        if scope["method"] in _BODY_METHODS and has_body and not is_json_type(content_type):
+        form = scope["path"] in FORM_PATHS and (content_type or "").startswith("application/x-www-form-urlencoded")
+        if scope["method"] in _BODY_METHODS and has_body and not is_json_type(content_type) and not form:
             await not_json()(scope, receive, send)
             return
         guard = JsonGuard(self.max_depth) if is_json_type(content_type) or content_type is None else None

@@ -12,6 +12,7 @@ from contracts.application import ApplicationIn
 from contracts.envelope import new_envelope
 from contracts.events import ApplicationSubmitted, Language
 from contracts.topics import APPLICATION_SUBMITTED
+from services.intake.tokens import Principal
 from services.kit import outbox
 
 
@@ -25,8 +26,9 @@ def request_hash(application: ApplicationIn) -> str:
 
 
 async def submit(conn: asyncpg.Connection, application: ApplicationIn, trace_id: str | None,
-                 idempotency_key: str | None) -> tuple[uuid.UUID, bool]:
-    """Store the application and its submitted event; (id, created). Call inside a transaction."""
+                 idempotency_key: str | None, registrar: Principal | None = None) -> tuple[uuid.UUID, bool]:
+    """Store the application and its submitted event; (id, created). Call inside a transaction.
+    `registrar` is the staff member who registered it for the household (None: the citizen applied)."""
     application_id = uuid.uuid4()
     if idempotency_key is not None:
         digest = request_hash(application)
@@ -41,8 +43,9 @@ async def submit(conn: asyncpg.Connection, application: ApplicationIn, trace_id:
             return first["application_id"], False
     submission = application.model_dump(mode="json")
     await conn.execute(
-        "INSERT INTO applications(application_id, status, status_rank, submission, trace_id) VALUES ($1, 'submitted', 0, $2, $3)",
-        application_id, json.dumps(submission), trace_id,
+        "INSERT INTO applications(application_id, status, status_rank, submission, trace_id, registered_by, registered_role)"
+        " VALUES ($1, 'submitted', 0, $2, $3, $4, $5)",
+        application_id, json.dumps(submission), trace_id, registrar and registrar.subject, registrar and registrar.role,
     )
     language = Language(submission.get("language") or "zh")
     data = ApplicationSubmitted(submission=submission, submitted_at=datetime.now(timezone.utc), language=language)

@@ -37,6 +37,13 @@ PROCESSING_SECONDS = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
     registry=REGISTRY,
 )
+AUTH_REFUSALS = Counter(
+    "jointaid_auth_refusals",
+    "HTTP requests refused by the token check, by reason: missing, malformed, algorithm, signature, expired, "
+    "not_yet_valid, audience, issuer, claims, unknown_key, too_long, token_in_url, scheme, role, scope, unlisted",
+    ["reason"],
+    registry=REGISTRY,
+)
 # FastStream's KafkaPrometheusMiddleware (services/kit/broker.py) reuses a metric of its name already in the
 # registry. Its one gauge is registered here first so that, in multiprocess mode, it is summed over the live
 # processes (livesum) instead of one series per pid that outlives its process (the default, "all").

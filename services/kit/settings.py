@@ -35,6 +35,12 @@ ENV_VARS = {
     "JOINTAID_NOTIFY_WEBHOOK_BACKOFF": "seconds before the first webhook retry, doubling each time (default 0.5)",
     "OTEL_EXPORTER_OTLP_ENDPOINT": "export spans by OTLP when set",
     "JOINTAID_METRICS_PORT": "serve this process's Prometheus metrics on this port (compose's workers; default: none)",
+    "JOINTAID_KEYS_DIR": "intake's token key pair (created once, 0600); `jointaid up` uses <data-dir>/keys",
+    "JOINTAID_JWKS_URL": "staff tokens are also verified against this OIDC provider's JWKS (default: embedded key only)",
+    "JOINTAID_OIDC_ISSUER": "the `iss` that tokens from JOINTAID_JWKS_URL must carry (default: not checked)",
+    "JOINTAID_TOKEN_AUDIENCE": "the `aud` every token must carry (default jointaid)",
+    "JOINTAID_SUBMIT_LIMIT_ADDRESS": "anonymous submissions per client address, N/second|minute|hour|day (default 30/minute)",
+    "JOINTAID_SUBMIT_LIMIT_APPLICANT": "anonymous submissions per applicant ID number (default 5/hour)",
 }
 REQUIRED_ENV = ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL")
 
@@ -43,6 +49,17 @@ REQUIRED_ENV = ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL")
 def _flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
     raw = env.get(name)
     return default if raw is None else raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+RATE_UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+def rate_limit(raw: str, name: str) -> tuple[int, int]:
+    """'30/minute' -> (30, 60): at most N requests per window of that many seconds."""
+    count, _, unit = raw.strip().partition("/")
+    if not count.strip().isdigit() or int(count) < 1 or unit.strip() not in RATE_UNITS:
+        raise SystemExit(f"{name} must look like 30/minute (N/second|minute|hour|day), not {raw!r}")
+    return int(count), RATE_UNITS[unit.strip()]
 
 
 def _language(env: Mapping[str, str]) -> str:
@@ -71,6 +88,12 @@ class Settings:
     notify_webhook_attempts: int = 5
     notify_webhook_backoff: float = 0.5
     metrics_port: int | None = None
+    keys_dir: str | None = None
+    jwks_url: str | None = None
+    oidc_issuer: str | None = None
+    token_audience: str = "jointaid"
+    submit_limit_address: tuple[int, int] = (30, 60)
+    submit_limit_applicant: tuple[int, int] = (5, 3600)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -96,4 +119,10 @@ class Settings:
             notify_webhook_attempts=int(env.get("JOINTAID_NOTIFY_WEBHOOK_ATTEMPTS", "5")),
             notify_webhook_backoff=float(env.get("JOINTAID_NOTIFY_WEBHOOK_BACKOFF", "0.5")),
             metrics_port=int(env["JOINTAID_METRICS_PORT"]) if env.get("JOINTAID_METRICS_PORT") else None,
+            keys_dir=env.get("JOINTAID_KEYS_DIR") or None,
+            jwks_url=env.get("JOINTAID_JWKS_URL") or None,
+            oidc_issuer=env.get("JOINTAID_OIDC_ISSUER") or None,
+            token_audience=env.get("JOINTAID_TOKEN_AUDIENCE") or "jointaid",
+            submit_limit_address=rate_limit(env.get("JOINTAID_SUBMIT_LIMIT_ADDRESS", "30/minute"), "JOINTAID_SUBMIT_LIMIT_ADDRESS"),
+            submit_limit_applicant=rate_limit(env.get("JOINTAID_SUBMIT_LIMIT_APPLICANT", "5/hour"), "JOINTAID_SUBMIT_LIMIT_APPLICANT"),
         )
