@@ -15,6 +15,7 @@ import asyncpg
 import httpx
 import pytest
 
+from jointaid.credentials import staff_token
 from jointaid.embedded import free_port
 from tests.conftest import EXAMPLES
 
@@ -32,8 +33,14 @@ class System:
     def database_url(self) -> str:
         return f"postgresql://postgres:@/postgres?host={self.data_dir / 'pg'}"
 
-    def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.base, timeout=10)
+    def token(self, role: str = "operator", subject: str | None = None) -> str:
+        """A staff token signed with this system's key, as `jointaid token` prints it."""
+        return staff_token(self.data_dir, role, subject or f"e2e-{role}")
+
+    def client(self, role: str | None = "operator") -> httpx.Client:
+        """An HTTP client carrying a token of `role` (None: anonymous, as a citizen's first submission is)."""
+        headers = {"Authorization": f"Bearer {self.token(role)}"} if role else {}
+        return httpx.Client(base_url=self.base, timeout=10, headers=headers)
 
     def wait_status(self, application_id: str, status: str = "notified", timeout: float = 60) -> dict:
         deadline = time.monotonic() + timeout
@@ -74,9 +81,9 @@ class System:
         raise AssertionError(f"applicant still busy after {timeout}s (open, held) = {state}")
 
     def submit(self, body: dict) -> str:
-        """Submit once the applicant is free; the application's id."""
+        """Submit once the applicant is free, as a caseworker (not rate-limited); the application's id."""
         self.wait_applicant_free(body["applicant_id_number"])
-        with self.client() as client:
+        with self.client("caseworker") as client:
             response = client.post("/v1/applications", json=body)
         assert response.status_code == 202, response.text
         return response.json()["application_id"]

@@ -17,8 +17,9 @@ from tests.oracle import expected_total_fen
 SHANGHAI = datetime.timezone(datetime.timedelta(hours=8))
 
 
-async def submit_with_retries(base: str, bodies: list[dict], prefix: str = "flow") -> list[str]:
-    """Each application once, whatever the crashes: the Idempotency-Key makes a retried POST safe."""
+async def submit_with_retries(system, bodies: list[dict], prefix: str = "flow") -> list[str]:
+    """Each application once, whatever the crashes: the Idempotency-Key makes a retried POST safe.
+    Registered by a caseworker, as batch clients do: anonymous submissions are rate-limited."""
     limit = asyncio.Semaphore(8)
 
     async def one(client, index, body):
@@ -33,7 +34,8 @@ async def submit_with_retries(base: str, bodies: list[dict], prefix: str = "flow
                 await asyncio.sleep(0.5)
             raise AssertionError(f"application {index} never accepted")
 
-    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+    headers = {"Authorization": f"Bearer {system.token('caseworker')}"}
+    async with httpx.AsyncClient(base_url=system.base, timeout=10, headers=headers) as client:
         return await asyncio.gather(*(one(client, i, body) for i, body in enumerate(bodies)))
 
 

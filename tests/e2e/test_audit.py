@@ -29,9 +29,10 @@ def audit(system) -> subprocess.CompletedProcess:
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
 
 
-async def submit_all(base: str, bodies: list[dict]) -> None:
+async def submit_all(system, bodies: list[dict]) -> None:
     limit = asyncio.Semaphore(16)
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+    headers = {"Authorization": f"Bearer {system.token('caseworker')}"}
+    async with httpx.AsyncClient(base_url=system.base, timeout=30, headers=headers) as client:
         async def one(body):
             async with limit:
                 (await client.post("/v1/applications", json=body)).raise_for_status()
@@ -47,7 +48,7 @@ async def count_notified(url: str) -> int:
 
 
 def test_audit_of_500_applications_finds_no_anomaly(busy_system):
-    asyncio.run(submit_all(busy_system.base, make_applications(COUNT, seed=11)))
+    asyncio.run(submit_all(busy_system, make_applications(COUNT, seed=11)))
     url = running_url(busy_system.data_dir / "pg")
     deadline = time.monotonic() + 180
     while asyncio.run(count_notified(url)) < COUNT and time.monotonic() < deadline:

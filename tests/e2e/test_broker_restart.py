@@ -28,7 +28,7 @@ def test_broker_restart_loses_nothing(tmp_path):
         bodies = make_applications(COUNT, seed=21)
         killer = threading.Thread(target=lambda: (time.sleep(1.5), kill_broker(system)))
         killer.start()
-        ids = asyncio.run(submit_with_retries(system.base, bodies, "broker"))
+        ids = asyncio.run(submit_with_retries(system, bodies, "broker"))
         killer.join()
         seen = wait_all_notified(system, ids)
         assert_paid_as_the_rules_say(ids, bodies, seen)

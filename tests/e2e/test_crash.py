@@ -33,7 +33,7 @@ def test_kill_every_service_during_300_applications(tmp_path):
         killed: list[str] = []
         killer = threading.Thread(target=lambda: killed.extend(kill_each_service_once(tmp_path / "data" / "run", stop)))
         killer.start()
-        ids = asyncio.run(submit_with_retries(system.base, bodies, "crash"))
+        ids = asyncio.run(submit_with_retries(system, bodies, "crash"))
         killer.join()
         assert killed == list(SERVICES)
         seen = wait_all_notified(system, ids)

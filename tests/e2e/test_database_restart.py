@@ -46,7 +46,7 @@ def test_database_restart_loses_nothing(tmp_path):
         readiness: list[int] = []
         restarter = threading.Thread(target=lambda: (time.sleep(1.0), restart_postgres(pgdata, 5.0, readiness, system.base)))
         restarter.start()
-        ids = asyncio.run(submit_with_retries(system.base, bodies, "pg"))
+        ids = asyncio.run(submit_with_retries(system, bodies, "pg"))
         restarter.join()
         assert 503 in readiness  # the outage was visible to the orchestrator
         deadline = time.monotonic() + 60

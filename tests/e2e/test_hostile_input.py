@@ -18,7 +18,9 @@ from hypothesis import strategies as st
 
 from contracts.application import MAX_BILLS, MAX_DIAGNOSES, MAX_MEMBERS, MAX_MONEY_FEN
 from contracts.idnumber import check_digit
+from jointaid.credentials import keys_dir, staff_token
 from services.intake.api import create_app
+from services.kit.settings import Settings
 from services.intake.limits import MAX_BODY_BYTES, MAX_JSON_DEPTH, DepthScanner
 from tests.conftest import EXAMPLES
 from tests.e2e.test_bad_input import footprint
@@ -469,15 +471,21 @@ class _DatabaseAway:
 class _Context:
     pool = _DatabaseAway()
 
+    def __init__(self, keys_dir) -> None:
+        self.settings = Settings(kafka_bootstrap_servers="unused", database_url="unused", keys_dir=str(keys_dir))
+
 
 @pytest.mark.parametrize("method, path", [
     ("POST", URL), ("GET", f"{URL}/6f1c1a53-3f3e-4b77-9d44-0d6c2a5b1e2f"),
     ("GET", f"{URL}/6f1c1a53-3f3e-4b77-9d44-0d6c2a5b1e2f/trace"),
 ])
-def test_database_away_is_503_with_retry_after(method, path):
+def test_database_away_is_503_with_retry_after(method, path, tmp_path):
+    token = staff_token(tmp_path, "operator", "e2e-operator")
+
     async def call() -> httpx.Response:
-        transport = httpx.ASGITransport(app=create_app(_Context()), raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://intake") as http:
+        transport = httpx.ASGITransport(app=create_app(_Context(keys_dir(tmp_path))), raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://intake",
+                                     headers={"Authorization": f"Bearer {token}"}) as http:
             return await http.request(method, path, json=EXAMPLES["B"] if method == "POST" else None)
 
     answer = asyncio.run(call())

@@ -235,7 +235,14 @@ def test_console_in_a_real_browser(system, example_d, tmp_path):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.goto(f"{system.base}/console")
+            page.goto(f"{system.base}/console")  # no cookie yet: the login page, not the console
+            page.wait_for_url("**/console/login?next=/console")
+            assert page.locator("tr.application").count() == 0
+            page.get_by_label("Your access token").fill(system.token("operator", "e2e-browser"))
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_url(f"{system.base}/console")
+            cookie = next(c for c in page.context.cookies() if c["name"] == "jointaid_token")
+            assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
             row = page.locator(f'tr.application[data-id="{application_id}"]')
             assert row.count() == 1
             assert row.locator("td.status").inner_text() == "notified"
