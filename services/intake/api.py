@@ -13,7 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 import contracts
 from contracts.application import ApplicationIn
-from services.intake import access, access_log, console, limits, login, store, system_metrics, throttle, tokens, traces
+from services.intake import access, access_log, console, limits, login, openapi, store, system_metrics, throttle, tokens, traces
 from services.intake.answers import DATABASE, SIGNED_IN, answers
 from services.intake.errors import field_errors
 from services.kit.telemetry import current_trace_id
@@ -44,6 +44,7 @@ def create_app(ctx) -> FastAPI:
     app.add_exception_handler(access.Refusal, access.refused)
     limits.install(app)  # body size/depth/content type; database away -> 503
     login.install(app, verifier)
+    openapi.install(app)  # security per operation, from the role table
     asyncapi_document = json.loads(ASYNCAPI.read_text(encoding="utf-8"))  # read once, not per request
 
     @app.exception_handler(RequestValidationError)
@@ -92,7 +93,7 @@ def create_app(ctx) -> FastAPI:
         return JSONResponse(status_code=429, content=[{"field": field, "message": f"too many submissions: {message}; "
                             f"try again in {retry_after} s"}], headers={"Retry-After": str(retry_after)})
 
-    @app.get("/v1/applications/{application_id}", responses=answers(*SIGNED_IN, 404))
+    @app.get("/v1/applications/{application_id}", responses=answers(*SIGNED_IN, 404, 422))
     async def get_application(application_id: uuid.UUID, request: Request, purpose: str | None = PURPOSE):
         async with ctx.pool.acquire() as conn, conn.transaction():
             found = await store.view(conn, application_id)
@@ -100,7 +101,7 @@ def create_app(ctx) -> FastAPI:
                 await access_log.record(conn, request.state.principal, application_id, "application", purpose)
         return not_found() if found is None else found
 
-    @app.get("/v1/applications/{application_id}/trace", responses=answers(*SIGNED_IN, 404))
+    @app.get("/v1/applications/{application_id}/trace", responses=answers(*SIGNED_IN, 404, 422))
     async def get_trace(application_id: uuid.UUID, request: Request, purpose: str | None = PURPOSE):
         """The spans of the application's trace, ordered by start (written by every service, flushed within ~1 s)."""
         async with ctx.pool.acquire() as conn, conn.transaction():
@@ -151,7 +152,7 @@ def create_app(ctx) -> FastAPI:
     async def healthz():
         return {"status": "ok"}
 
-    @app.get("/readyz")
+    @app.get("/readyz", responses={503: {"description": "the database or the broker does not answer"}})
     async def readyz():
         try:
             async with ctx.pool.acquire(timeout=2) as conn:
