@@ -64,7 +64,7 @@ def create_app(ctx) -> FastAPI:
                     return refused
             try:
                 async with ctx.pool.acquire() as conn, conn.transaction():
-                    application_id, created = await store.submit(conn, application, current_trace_id(), idempotency_key,
+                    application_id, created, submitted_at = await store.submit(conn, application, current_trace_id(), idempotency_key,
                                                                  registrar if registrar and registrar.role != "citizen" else None)
             except store.IdempotencyConflict:
                 return JSONResponse(status_code=409, content=[{"field": "Idempotency-Key",
@@ -72,9 +72,9 @@ def create_app(ctx) -> FastAPI:
             span.set_attribute("application_id", str(application_id))
         if created:
             ctx.relay.wake()
-        citizen_token = tokens.mint(signing_key, "citizen", f"citizen:{application_id}", tokens.CITIZEN_TTL_SECONDS,
-                                    application_id=application_id, audience=ctx.settings.token_audience)
-        return {"application_id": str(application_id), "status": "submitted", "access_token": citizen_token}
+        return {"application_id": str(application_id), "status": "submitted",
+                "access_token": tokens.citizen_token(signing_key, application_id, submitted_at.timestamp(),
+                                                     ctx.settings.token_audience)}
 
     async def rate_limited(request: Request, id_number: str) -> JSONResponse | None:
         address_limit, address_window = ctx.settings.submit_limit_address

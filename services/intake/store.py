@@ -26,8 +26,8 @@ def request_hash(application: ApplicationIn) -> str:
 
 
 async def submit(conn: asyncpg.Connection, application: ApplicationIn, trace_id: str | None,
-                 idempotency_key: str | None, registrar: Principal | None = None) -> tuple[uuid.UUID, bool]:
-    """Store the application and its submitted event; (id, created). Call inside a transaction.
+                 idempotency_key: str | None, registrar: Principal | None = None) -> tuple[uuid.UUID, bool, datetime]:
+    """Store the application and its submitted event; (id, created, submitted_at). Call inside a transaction.
     `registrar` is the staff member who registered it for the household (None: the citizen applied)."""
     application_id = uuid.uuid4()
     if idempotency_key is not None:
@@ -40,17 +40,19 @@ async def submit(conn: asyncpg.Connection, application: ApplicationIn, trace_id:
         if first["request_hash"] != digest:
             raise IdempotencyConflict()
         if first["application_id"] != application_id:
-            return first["application_id"], False
+            submitted_at = await conn.fetchval("SELECT submitted_at FROM applications WHERE application_id = $1",
+                                               first["application_id"])
+            return first["application_id"], False, submitted_at
     submission = application.model_dump(mode="json")
-    await conn.execute(
+    submitted_at = await conn.fetchval(
         "INSERT INTO applications(application_id, status, status_rank, submission, trace_id, registered_by, registered_role)"
-        " VALUES ($1, 'submitted', 0, $2, $3, $4, $5)",
+        " VALUES ($1, 'submitted', 0, $2, $3, $4, $5) RETURNING submitted_at",
         application_id, json.dumps(submission), trace_id, registrar and registrar.subject, registrar and registrar.role,
     )
     language = Language(submission.get("language") or "zh")
     data = ApplicationSubmitted(submission=submission, submitted_at=datetime.now(timezone.utc), language=language)
     await outbox.enqueue(conn, APPLICATION_SUBMITTED, new_envelope("aid.application.submitted.v1", application_id, "intake", data))
-    return application_id, True
+    return application_id, True, submitted_at
 
 
 async def view(conn: asyncpg.Connection, application_id: uuid.UUID) -> dict | None:

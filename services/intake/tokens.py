@@ -100,17 +100,24 @@ def _thumbprint(jwk: dict) -> str:
 
 
 def mint(key: SigningKey, role: str, subject: str, ttl_seconds: int, *, application_id: uuid.UUID | None = None,
-         audience: str = "jointaid", now: float | None = None) -> str:
+         audience: str = "jointaid", now: float | None = None, jti: str | None = None) -> str:
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     if role == "citizen" and application_id is None:
         raise ValueError("a citizen token is scoped to one application: give its id")
     issued = int(time.time() if now is None else now)
     claims = {"iss": ISSUER, "aud": audience, "sub": subject, "role": role, "iat": issued, "nbf": issued,
-              "exp": issued + int(ttl_seconds), "jti": uuid.uuid4().hex}
+              "exp": issued + int(ttl_seconds), "jti": jti or uuid.uuid4().hex}
     if application_id is not None:
         claims["application_id"] = str(application_id)
     return jwt.encode(claims, key.private, algorithm="EdDSA", headers={"kid": key.kid})
+
+
+def citizen_token(key: SigningKey, application_id: uuid.UUID, submitted_at: float, audience: str = "jointaid") -> str:
+    """The citizen's own token, valid 180 days from submission. Every claim derives from the application and
+    Ed25519 signatures are deterministic, so a replayed submission (Idempotency-Key) answers the same token."""
+    return mint(key, "citizen", f"citizen:{application_id}", CITIZEN_TTL_SECONDS, application_id=application_id,
+                audience=audience, now=submitted_at, jti=f"citizen:{application_id}")
 
 
 class Verifier:

@@ -159,3 +159,12 @@ def test_mint_refuses_what_it_cannot_mean(key):
         tokens.mint(key, "king", "x", 60)
     with pytest.raises(ValueError):
         tokens.mint(key, "citizen", "x", 60)
+
+
+def test_the_citizen_token_of_an_application_is_the_same_every_time(key, verifier):
+    """So that a replayed submission (same Idempotency-Key) answers exactly the first answer."""
+    submitted = time.time() - 10
+    first = tokens.citizen_token(key, APPLICATION, submitted)
+    assert tokens.citizen_token(key, APPLICATION, submitted) == first
+    assert verify(verifier, first).application_id == APPLICATION
+    assert tokens.citizen_token(key, uuid.uuid4(), submitted) != first
