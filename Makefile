@@ -37,9 +37,11 @@ e2e: install browser
 
 bench: install
 	$(BIN)/python -m jointaid.bench $(BENCH_ARGS)
+	$(BIN)/python -m jointaid.bench_registry $(REGISTRY_BENCH_ARGS)
 
 schemas: install
 	$(BIN)/python -m contracts.generate
+	$(BIN)/python -m jointaid.kafka_acls
 
 clean:
 	rm -rf $(VENV) .jointaid .pytest_cache .hypothesis

@@ -197,7 +197,8 @@ class Member(_In):
     id_number: IdNumber
     name: Name
     relation: Relation
-    monthly_income_fen: MonthlyIncomeFen
+    monthly_income_fen: MonthlyIncomeFen | None = Field(
+        default=None, description="declared; the income registry wins where it knows the person")
     care_level: CareLevel | None = None
     disability_grade: StrictInt | None = Field(default=None, ge=1, le=4, description="1 (most severe) to 4")
     diagnoses: list[DiagnosisCode] = Field(default_factory=list, max_length=MAX_DIAGNOSES)
@@ -271,8 +272,8 @@ class Consent(_In):
 
 class Household(_In):
     members: list[Member] = Field(min_length=1, max_length=MAX_MEMBERS)
-    financial_assets_fen: Fen
-    owns_vehicle: StrictBool
+    financial_assets_fen: Fen | None = Field(default=None, description="declared; the assets registry wins where it knows every member")
+    owns_vehicle: StrictBool | None = Field(default=None, description="declared; the assets registry wins where it knows every member")
     has_supporter: StrictBool
 
     @model_validator(mode="after")

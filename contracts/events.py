@@ -77,6 +77,16 @@ class MemberFacts(_Model):
     disability_grade: int | None = Field(default=None, ge=1, le=4)
     care_level: CareLevel | None = None
     diagnoses: tuple[str, ...] = ()
+    declared_only: bool = Field(default=False, description="no registry knows this member: decided on the declaration")
+
+
+class RegistryCheck(_Model):
+    """What one registry said of one member (by position in the application), and when: no personal data."""
+    member: int = Field(ge=1)
+    registry: str
+    field: str
+    value: str | int | bool | None
+    recorded_at: datetime | None = None
 
 
 class HouseholdFacts(_Model):
@@ -92,6 +102,9 @@ class HouseholdFacts(_Model):
     oop_fen: Fen = Field(ge=0, description="OOP: sum of (total - basic_reimbursed) over bills")
     emergency_loss_fen: Fen = Field(ge=0)
     diagnoses: tuple[str, ...] = Field(default=(), description="every diagnosis of members and bills")
+    registry_notes: tuple[str, ...] = Field(default=(), description="each difference between declaration and registry")
+    registry_notes_zh: tuple[str, ...] = ()
+    registry_checks: tuple[RegistryCheck, ...] = ()
 
 
 # ---- decisions (departments -> next layer, disbursement, intake) ------------------------
@@ -165,6 +178,8 @@ class PaymentIssued(_Model):
     account_kind: str
     account_last4: str = Field(pattern=r"^[0-9A-Za-z]{0,4}$")
     language: Language = Language.zh
+    declared_only_members: tuple[int, ...] = Field(
+        default=(), description="members (1-based) no registry knew: decided on the declaration")
 
 
 class PaymentFailed(_Model):
@@ -185,6 +200,36 @@ class CaseEscalated(_Model):
     missing_layers: tuple[int, ...] = ()
 
 
+# ---- registries (verification <-> registries; intake -> registries) ------------------------
+
+class RegistryQuery(_Model):
+    """Who to look up (personal data: this topic is between verification and the registries only)."""
+    id_numbers: tuple[str, ...] = Field(min_length=1, max_length=50)
+
+
+class RegistryPerson(_Model):
+    """One person as the registries know them; known=false: no registry holds them (the rest is null)."""
+    id_number: str
+    known: bool
+    hukou_region: str | None = None
+    alive: bool | None = None
+    disability_grade: int | None = Field(default=None, ge=1, le=4)
+    monthly_income_fen: Fen | None = Field(default=None, ge=0)
+    financial_assets_fen: Fen | None = Field(default=None, ge=0)
+    vehicles: int | None = Field(default=None, ge=0)
+    recorded_at: datetime | None = None
+
+
+class RegistryAnswered(_Model):
+    people: tuple[RegistryPerson, ...]
+    answered_at: datetime
+
+
+class RegistryRecordsSubmitted(_Model):
+    """Records a department posted through the API, already validated by intake (RegistryRecord lines)."""
+    records: tuple[dict, ...] = Field(min_length=1)
+
+
 EVENT_MODELS: dict[str, type[_Model]] = {
     "aid.application.submitted.v1": ApplicationSubmitted,
     "aid.application.verified.v1": ApplicationVerified,
@@ -194,4 +239,7 @@ EVENT_MODELS: dict[str, type[_Model]] = {
     "aid.payment.failed.v1": PaymentFailed,
     "aid.notification.sent.v1": NotificationSent,
     "aid.case.escalated.v1": CaseEscalated,
+    "aid.registry.query.v1": RegistryQuery,
+    "aid.registry.answered.v1": RegistryAnswered,
+    "aid.registry.records.v1": RegistryRecordsSubmitted,
 }

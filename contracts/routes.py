@@ -18,8 +18,11 @@ PRODUCERS: dict[str, tuple[str, ...]] = {
     "aid.decision.made.v1": DEPARTMENTS,
     "aid.payment.issued.v1": ("disbursement",),
     "aid.payment.failed.v1": ("disbursement",),
-    "aid.case.escalated.v1": ("disbursement",),
+    "aid.case.escalated.v1": ("disbursement", "verification"),  # verification: a registry that did not answer
     "aid.notification.sent.v1": ("notification",),
+    "aid.registry.query.v1": ("verification",),
+    "aid.registry.answered.v1": ("registries",),
+    "aid.registry.records.v1": ("intake",),
 }
 
 

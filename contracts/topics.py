@@ -9,6 +9,9 @@ PAYMENT_FAILED = "aid.payment.failed"
 NOTIFICATION_SENT = "aid.notification.sent"
 CASE_ESCALATED = "aid.case.escalated"
 DLQ = "aid.dlq"
+REGISTRY_QUERY = "aid.registry.query"
+REGISTRY_ANSWERED = "aid.registry.answered"
+REGISTRY_RECORDS = "aid.registry.records"  # records posted through the API, on their way to the registries
 
 ALL_TOPICS = (
     APPLICATION_SUBMITTED,
@@ -20,4 +23,7 @@ ALL_TOPICS = (
     NOTIFICATION_SENT,
     CASE_ESCALATED,
     DLQ,
+    REGISTRY_QUERY,
+    REGISTRY_ANSWERED,
+    REGISTRY_RECORDS,
 )

@@ -40,7 +40,7 @@ from jointaid.embedded import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = Path(__file__).resolve().parent / "examples" / "applications.json"
-EVENTS_PER_APPLICATION = 9  # submitted, verified, 5 decisions, payment, notification
+EVENTS_PER_APPLICATION = 11  # submitted, registry query + answer, verified, 5 decisions, payment, notification
 PG_CONNECTIONS = 8
 RAW_VALUE_BYTES = 400
 BROKER_LINE = re.compile(r"jointaid: broker\s+(\S+:\d+) \(embedded Tansu\)")

@@ -10,12 +10,15 @@ import asyncio
 import json
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from faststream.security import BaseSecurity
 
 from contracts.topics import DLQ
+from services.kit.kafka_security import client_options, security_from_env
 
 
-async def read_all(bootstrap: str, timeout_ms: int = 2000) -> list:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+async def read_all(bootstrap: str, timeout_ms: int = 2000, *, security: BaseSecurity | None = None) -> list:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
+                                **client_options(security))
     await consumer.start()
     try:
         partitions = [TopicPartition(DLQ, p) for p in (consumer.partitions_for_topic(DLQ) or ())]
@@ -48,17 +51,17 @@ def describe(record) -> dict:
             "error": headers.get("x-error")}
 
 
-async def list_dead_letters(bootstrap: str) -> list[dict]:
-    return [describe(record) for record in await read_all(bootstrap)]
+async def list_dead_letters(bootstrap: str, *, security: BaseSecurity | None = None) -> list[dict]:
+    return [describe(record) for record in await read_all(bootstrap, security=security)]
 
 
-async def replay(bootstrap: str, message_id: str) -> dict:
-    wanted = {describe(r)["id"]: r for r in await read_all(bootstrap)}
+async def replay(bootstrap: str, message_id: str, *, security: BaseSecurity | None = None) -> dict:
+    wanted = {describe(r)["id"]: r for r in await read_all(bootstrap, security=security)}
     if message_id not in wanted:
         raise SystemExit(f"no message {message_id} on {DLQ} (see `jointaid dlq list`)")
     record = wanted[message_id]
     origin = describe(record)["origin"]
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", **client_options(security))
     await producer.start()
     try:
         await producer.send_and_wait(origin, record.value, key=record.key, headers=[("content-type", b"application/json")])
@@ -68,13 +71,16 @@ async def replay(bootstrap: str, message_id: str) -> dict:
 
 
 def run(bootstrap: str, action: str, message_id: str | None) -> int:
+    # Reading aid.dlq and writing back to any topic is the admin principal's job (compose): the
+    # credentials come from the same KAFKA_SECURITY_PROTOCOL / KAFKA_SASL_* variables as the services.
+    security = security_from_env()
     if action == "list":
-        rows = asyncio.run(list_dead_letters(bootstrap))
+        rows = asyncio.run(list_dead_letters(bootstrap, security=security))
         for row in rows:
             print(f"{row['id']:>8}  {row['origin'] or '?':<28} {row['consumer'] or '?':<18} {row['event_type'] or '?':<30}"
                   f" {row['application_id'] or '?'}\n          {row['error']}")
         print(f"{len(rows)} dead-lettered message(s)")
         return 0
-    row = asyncio.run(replay(bootstrap, message_id))
+    row = asyncio.run(replay(bootstrap, message_id, security=security))
     print(f"replayed {row['id']} to {row['origin']}")
     return 0

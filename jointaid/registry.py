@@ -9,6 +9,7 @@ from services.kit.settings import SERVICES, Settings
 MODULES = {
     "intake": "services.intake.main",
     "verification": "services.verification.main",
+    "registries": "services.registries.main",
     "civil_affairs": "services.departments.civil_affairs.main",
     "medical_insurance": "services.departments.medical_insurance.main",
     "red_cross": "services.departments.red_cross.main",

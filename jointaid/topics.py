@@ -5,16 +5,19 @@ import asyncio
 import logging
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from faststream.security import BaseSecurity
 
 from contracts.topics import ALL_TOPICS
+from services.kit.kafka_security import client_options
 
 log = logging.getLogger(__name__)
 
 
-async def ensure_topics(bootstrap: str, partitions: int, attempts: int = 20) -> list[str]:
-    """Create the missing topics; return the names created."""
+async def ensure_topics(bootstrap: str, partitions: int, attempts: int = 20, *,
+                        security: BaseSecurity | None = None) -> list[str]:
+    """Create the missing topics; return the names created. `security`: the admin principal's (compose)."""
     for attempt in range(1, attempts + 1):
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="jointaid-admin")
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="jointaid-admin", **client_options(security))
         try:
             await admin.start()
             existing = set(await admin.list_topics())

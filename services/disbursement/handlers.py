@@ -14,8 +14,9 @@ tracer = trace.get_tracer("jointaid.disbursement")
 def handlers(deadline_seconds: float):
     async def on_verified(tx: Tx, event, verified: ApplicationVerified) -> None:
         account = verified.payout_account
+        declared_only = tuple(i for i, member in enumerate(verified.facts.members, start=1) if member.declared_only)
         await store.open_application(tx.conn, event.application_id, verified.expected_layers, account.kind,
-                                     account.number, verified.language.value, deadline_seconds)
+                                     account.number, verified.language.value, deadline_seconds, declared_only)
         await settle_if_complete(tx)
 
     async def on_decision(tx: Tx, event, made: DecisionMade) -> None:
@@ -54,4 +55,5 @@ def payment_issued(application, payment_id, lines, decisions) -> PaymentIssued:
         account_kind=application["account_kind"],
         account_last4=settlement.last4(application["account_number"]),
         language=Language(application["language"]),
+        declared_only_members=tuple(application["declared_only"]),
     )

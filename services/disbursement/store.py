@@ -10,11 +10,12 @@ from contracts.events import Decision, PaymentLine
 from services.disbursement import ledger
 
 
-async def open_application(conn, application_id, expected, account_kind, account_number, language, deadline_seconds) -> None:
+async def open_application(conn, application_id, expected, account_kind, account_number, language, deadline_seconds,
+                           declared_only: tuple[int, ...] = ()) -> None:
     await conn.execute(
-        "INSERT INTO applications(application_id, expected_layers, account_kind, account_number, language, deadline_at)"
-        " VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6)) ON CONFLICT DO NOTHING",
-        application_id, list(expected), account_kind, account_number, language, deadline_seconds,
+        "INSERT INTO applications(application_id, expected_layers, account_kind, account_number, language, deadline_at,"
+        " declared_only) VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6), $7) ON CONFLICT DO NOTHING",
+        application_id, list(expected), account_kind, account_number, language, deadline_seconds, list(declared_only),
     )
 
 

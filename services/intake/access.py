@@ -33,6 +33,7 @@ ROUTE_ACCESS: dict[tuple[str, str], dict[str, Reach] | None] = {
     ("GET", "/v1/applications/{application_id}"): {"operator": ANY, "caseworker": ANY, "citizen": OWN},
     ("GET", "/v1/applications/{application_id}/trace"): {"operator": ANY, "caseworker": ANY},
     ("GET", "/v1/access-log"): {"operator": ANY},
+    ("POST", "/v1/registry/records"): {"department": ANY},
     ("GET", "/metrics"): {"operator": ANY},
     ("GET", "/console"): {"operator": ANY},
     ("GET", "/console/applications/{application_id}"): {"operator": ANY},

@@ -1,9 +1,7 @@
 """The single window's HTTP API (contract: DESIGN.md "HTTP API")."""
 from __future__ import annotations
 
-import json
 import uuid
-from pathlib import Path
 
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -11,15 +9,14 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from opentelemetry import trace
 from prometheus_client import CONTENT_TYPE_LATEST
 
-import contracts
 from contracts.application import ApplicationIn
-from services.intake import access, access_log, console, limits, login, openapi, store, system_metrics, throttle, tokens, traces
+from services.intake import (access, access_log, api_docs, console, limits, login, openapi, registry_records, store, system_metrics,
+                             throttle, tokens, traces)
 from services.intake.answers import DATABASE, SIGNED_IN, answers
-from services.intake.errors import field_errors
+from contracts.refusals import field_errors
 from services.kit.telemetry import current_trace_id
 
 tracer = trace.get_tracer("jointaid.intake")
-ASYNCAPI = Path(contracts.__file__).parent / "asyncapi.json"
 UNLIMITED_ROLES = ("caseworker", "department", "operator")  # batch clients and benchmarks submit with these
 PURPOSE = Query(default=None, max_length=200, description="why the data is read; written to the access log")
 
@@ -40,12 +37,14 @@ def create_app(ctx) -> FastAPI:
     verifier = verifier_of(ctx.settings)
     signing_key = tokens.load_signing_key(ctx.settings.keys_dir)
     app = FastAPI(title="jointaid", version="1", summary="One application in, every department decides, one payment out.",
+                  description="The events departments integrate through: [AsyncAPI page](/docs/asyncapi.html), "
+                              "[AsyncAPI document](/docs/asyncapi), JSON Schemas under /docs/schemas/.",
                   dependencies=[Depends(access.make_authorize(verifier))])
     app.add_exception_handler(access.Refusal, access.refused)
     limits.install(app)  # body size/depth/content type; database away -> 503
     login.install(app, verifier)
     openapi.install(app)  # security per operation, from the role table
-    asyncapi_document = json.loads(ASYNCAPI.read_text(encoding="utf-8"))  # read once, not per request
+    api_docs.install(app)  # /docs/asyncapi, /docs/asyncapi.html, /docs/schemas/{name}
 
     @app.exception_handler(RequestValidationError)
     async def refuse(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -118,15 +117,31 @@ def create_app(ctx) -> FastAPI:
         async with ctx.pool.acquire() as conn:
             return await access_log.page(conn, limit=limit, after=after, application_id=application_id)
 
+    @app.post("/v1/registry/records", status_code=202, responses=answers(*SIGNED_IN, 413, 415, 422),
+              openapi_extra={"requestBody": {"required": True, "content": {"application/x-ndjson": {
+                  "schema": {"type": "string", "description": "one RegistryRecord (JSON Schema: RegistryRecord) per line"}}}}})
+    async def post_registry_records(request: Request):
+        """Registry lines from a department (JSON lines, one person a line, at most 10,000). The good lines go to the
+        registries; each bad one is listed with its line number and rule. All lines bad: 422."""
+        if request.headers.get("content-type", "").split(";")[0].strip().lower() not in registry_records.CONTENT_TYPES:
+            return JSONResponse(status_code=415, content=[{"field": "Content-Type", "message":
+                                "send JSON lines with Content-Type: application/x-ndjson"}])
+        records, refusals, read = registry_records.read_lines(await request.body())
+        if read > registry_records.MAX_LINES:
+            return JSONResponse(status_code=422, content=[{"field": "body", "message":
+                                f"at most {registry_records.MAX_LINES:,} lines per request; use `jointaid registry import` for files"}])
+        if not records:
+            problems = [{"field": f"line {r['line']}: {r['field']}", "message": r["message"]} for r in refusals]
+            return JSONResponse(status_code=422, content=problems or [{"field": "body", "message": "no registry lines"}])
+        async with ctx.pool.acquire() as conn, conn.transaction():
+            batch_id = await registry_records.send(conn, records)
+        ctx.relay.wake()
+        return {"batch_id": str(batch_id), "read": read, "accepted": len(records), "refused": refusals}
+
     @app.get("/metrics", response_class=Response, responses=answers(401, 403))
     async def metrics():
         """Prometheus text: intake's process metrics plus system figures (docs/observability.md)."""
         return Response(await system_metrics.render(ctx), media_type=CONTENT_TYPE_LATEST)
-
-    @app.get("/docs/asyncapi")
-    async def asyncapi():
-        """The AsyncAPI 3 document of every event (generated from contracts/)."""
-        return JSONResponse(asyncapi_document)
 
     @app.get("/console", response_class=HTMLResponse, include_in_schema=False)
     async def console_list(status: str | None = Query(default=None, max_length=40), stuck: bool = False,

@@ -30,7 +30,8 @@ LAYERS = ((1, "civil affairs", "status"), (2, "medical insurance", "critical ill
 MARKS = {"approved": "✓", "denied": "✗", "not_applicable": "–"}
 FINAL = ("notified", "rejected")
 DEFAULT_STUCK_MINUTES = 10
-SERVICES_CSS = ("intake", "verification", "civil_affairs", "medical_insurance", "red_cross", "disbursement", "notification")
+SERVICES_CSS = ("intake", "verification", "registries", "civil_affairs", "medical_insurance", "red_cross", "disbursement",
+                "notification")
 
 
 def page(title: str, body: str) -> str:
@@ -126,7 +127,7 @@ def _json(value):
 
 async def detail_page(conn: asyncpg.Connection, application_id: uuid.UUID) -> str | None:
     row = await conn.fetchrow(
-        "SELECT status, payment, notification, rejection, trace_id,"
+        "SELECT status, payment, notification, rejection, trace_id, registry_checks,"
         " extract(epoch FROM now() - submitted_at)::float8 AS age, submitted_at"
         " FROM applications WHERE application_id = $1",
         application_id,
@@ -159,6 +160,7 @@ async def detail_page(conn: asyncpg.Connection, application_id: uuid.UUID) -> st
                      f'<th>amount</th><th>recurring</th><th>reason</th></tr></thead><tbody>{body}</tbody></table>')
     else:
         parts.append('<p class="muted" id="decisions">No decision yet.</p>')
+    parts.append(registries_section(_json(row["registry_checks"])))
     rejection = _json(row["rejection"])
     if rejection:
         parts.append(f'<h2>Rejection</h2><p id="rejection">{escape(str(rejection.get("rule")))}: '
@@ -185,6 +187,26 @@ async def detail_page(conn: asyncpg.Connection, application_id: uuid.UUID) -> st
     else:
         parts.append('<p class="muted" id="notification">Not sent yet.</p>')
     return page(f"Application {application_id}", "".join(parts))
+
+
+def registries_section(found: dict | None) -> str:
+    """Which registry said what of each member (by position), and when; the differences they made."""
+    if found is None:
+        return '<h2>Registries</h2><p class="muted" id="registries">Not checked yet.</p>'
+    rows = "".join(
+        f'<tr><td>{int(c["member"])}</td><td>{escape(str(c["registry"]))}</td><td>{escape(str(c["field"]))}</td>'
+        f'<td>{escape(json.dumps(c["value"]))}</td><td>{escape(str(c.get("recorded_at") or ""))}</td></tr>'
+        for c in found.get("checks", [])
+    )
+    parts = ["<h2>Registries</h2>"]
+    if rows:
+        parts.append('<table id="registries"><thead><tr><th>member</th><th>registry</th><th>field</th><th>value</th>'
+                     f'<th>recorded</th></tr></thead><tbody>{rows}</tbody></table>')
+    if found.get("declared_only"):
+        members = ", ".join(str(int(m)) for m in found["declared_only"])
+        parts.append(f'<p class="muted" id="declared-only">In no registry (decided on the declaration): member {members}</p>')
+    parts += [f'<p class="registry-note">{escape(str(note))}</p>' for note in found.get("notes", [])]
+    return "".join(parts)
 
 
 def not_found_page(application_id: str) -> str:

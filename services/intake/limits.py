@@ -54,6 +54,8 @@ MAX_BODY_BYTES = 1024 * 1024
 MAX_JSON_DEPTH = 32
 RETRY_AFTER_SECONDS = 5
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# JSON, and JSON lines (registry records); the depth scan holds for both: a line break is outside every bracket
+JSON_TYPES = frozenset({"application/json", "application/x-ndjson", "application/jsonl", "application/json-lines"})
 FORM_PATHS = frozenset({"/console/login"})  # the pages' login form posts a token as a plain HTML form
 # A JSON string from its opening quote to its closing one, or to the end of the chunk (group 1 is then
 # empty). It matches at every opening quote, so no quote is ever retried: linear, however hostile.
@@ -89,7 +91,7 @@ def is_json_type(content_type: str | None) -> bool:
     if content_type is None:
         return False
     kind = content_type.split(";", 1)[0].strip().lower()
-    return kind == "application/json" or (kind.startswith("application/") and kind.endswith("+json"))
+    return kind in JSON_TYPES or (kind.startswith("application/") and kind.endswith("+json"))
 
 
 class DepthScanner:

@@ -17,7 +17,8 @@ def who_may(rule: dict) -> str:
 def install(app: FastAPI) -> None:
     def openapi() -> dict:
         if app.openapi_schema is None:
-            schema = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
+            schema = get_openapi(title=app.title, version=app.version, summary=app.summary, description=app.description,
+                                 routes=app.routes)
             schema.setdefault("components", {})["securitySchemes"] = BEARER
             for path, operations in schema["paths"].items():
                 for method, operation in operations.items():

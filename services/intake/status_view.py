@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from contracts.events import ApplicationRejected, CaseEscalated, DecisionMade, NotificationSent, PaymentIssued
+from contracts.events import ApplicationRejected, ApplicationVerified, CaseEscalated, DecisionMade, NotificationSent, PaymentIssued
 from services.kit.consumer import Tx
 
 RANK = {"submitted": 0, "verifying": 1, "deciding": 2, "escalated": 3, "paid": 4, "rejected": 4, "notified": 9}
@@ -22,8 +22,11 @@ async def on_submitted(tx: Tx, event, _data) -> None:
     await advance(tx, "verifying")
 
 
-async def on_verified(tx: Tx, event, _data) -> None:
-    await advance(tx, "deciding")
+async def on_verified(tx: Tx, event, verified: ApplicationVerified) -> None:
+    facts = verified.facts
+    checks = {"checks": [c.model_dump(mode="json") for c in facts.registry_checks], "notes": list(facts.registry_notes),
+              "declared_only": [i for i, m in enumerate(facts.members, start=1) if m.declared_only]}
+    await advance(tx, "deciding", registry_checks=json.dumps(checks))
 
 
 async def on_rejected(tx: Tx, event, rejected: ApplicationRejected) -> None:

@@ -1,4 +1,4 @@
-"""The Kafka broker every service builds the same way: telemetry, metrics, acks=all, idempotence as set."""
+"""The Kafka broker every service builds the same way: telemetry, metrics, acks=all, idempotence and SASL as set."""
 from __future__ import annotations
 
 import logging
@@ -8,6 +8,7 @@ from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from opentelemetry import trace
 
+from services.kit.kafka_security import security
 from services.kit.metrics import REGISTRY
 from services.kit.settings import Settings
 
@@ -19,6 +20,10 @@ def make_broker(settings: Settings, client_id: str) -> KafkaBroker:
         acks="all",
         enable_idempotence=settings.enable_idempotence,
         linger_ms=2,
+        security=security(settings),  # None = PLAINTEXT (embedded broker); SCRAM in compose
+        # Topics are created before the services start (jointaid.topics). Behind ACLs a service may not
+        # create any, so its subscriber should not ask: each refusal would be logged as a warning.
+        allow_auto_create_topics=settings.kafka_security_protocol == "PLAINTEXT",
         middlewares=(
             KafkaTelemetryMiddleware(tracer_provider=trace.get_tracer_provider()),
             # per-process consume/publish counters and latencies (faststream_* in /metrics)

@@ -48,6 +48,11 @@ class ServiceSpec:
     def schema(self) -> str:
         return self.name
 
+    @property
+    def group_id(self) -> str:
+        """Its consumer group; compose's Kafka ACLs grant READ on exactly this one (jointaid.kafka_acls)."""
+        return self.name
+
 
 def configure_logging(level: str) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -61,7 +66,7 @@ async def start(spec: ServiceSpec, settings: Settings) -> ServiceContext:
     if applied:
         log.info("%s: applied migrations %s", spec.name, ", ".join(applied))
     await migrate_telemetry(settings.database_url)  # shared operational schema for spans
-    ctx = ServiceContext(spec.name, settings, make_broker(settings, spec.name), group_id=spec.name,
+    ctx = ServiceContext(spec.name, settings, make_broker(settings, spec.name), group_id=spec.group_id,
                          after_commit=spec.after_commit)
     ctx.pool = await connect_with_retry(settings.database_url, spec.schema)
     ctx.relay = Relay(ctx.pool, ctx.broker)

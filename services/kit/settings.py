@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
 
 SERVICES = (
     "intake",
     "verification",
+    "registries",
     "civil_affairs",
     "medical_insurance",
     "red_cross",
@@ -41,6 +43,14 @@ ENV_VARS = {
     "JOINTAID_TOKEN_AUDIENCE": "the `aud` every token must carry (default jointaid)",
     "JOINTAID_SUBMIT_LIMIT_ADDRESS": "anonymous submissions per client address, N/second|minute|hour|day (default 30/minute)",
     "JOINTAID_SUBMIT_LIMIT_APPLICANT": "anonymous submissions per applicant ID number (default 5/hour)",
+    # Broker authentication: compose's Apache Kafka wants SCRAM, one principal per service; the embedded
+    # Tansu listens on 127.0.0.1 only and takes PLAINTEXT (the default, so nothing changes there).
+    "KAFKA_SECURITY_PROTOCOL": "PLAINTEXT (default), SASL_PLAINTEXT or SASL_SSL",
+    "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512 (default), SCRAM-SHA-256 or PLAIN",
+    "KAFKA_SASL_USERNAME": "this process's Kafka principal (required with SASL_*)",
+    "KAFKA_SASL_PASSWORD": "its password (or KAFKA_SASL_PASSWORD_FILE; never logged)",
+    "KAFKA_SASL_PASSWORD_FILE": "a file holding the password, e.g. a compose secret in /run/secrets",
+    "KAFKA_SSL_CAFILE": "CA bundle that signed the broker's certificate, for SASL_SSL (default: system CAs)",
 }
 REQUIRED_ENV = ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL")
 
@@ -69,6 +79,38 @@ def _language(env: Mapping[str, str]) -> str:
     return raw
 
 
+KAFKA_SECURITY_PROTOCOLS = ("PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL")
+KAFKA_SASL_MECHANISMS = ("SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN")
+
+
+def kafka_auth(env: Mapping[str, str]) -> dict[str, Any]:
+    """The KAFKA_SECURITY_PROTOCOL / KAFKA_SASL_* settings as Settings fields (also for tools that only
+    talk to Kafka). Errors name the variable, never the password."""
+    protocol = (env.get("KAFKA_SECURITY_PROTOCOL") or "PLAINTEXT").strip().upper()
+    mechanism = (env.get("KAFKA_SASL_MECHANISM") or "SCRAM-SHA-512").strip().upper()
+    username = env.get("KAFKA_SASL_USERNAME") or None
+    password, password_file = env.get("KAFKA_SASL_PASSWORD") or None, env.get("KAFKA_SASL_PASSWORD_FILE") or None
+    if protocol not in KAFKA_SECURITY_PROTOCOLS:
+        raise SystemExit(f"KAFKA_SECURITY_PROTOCOL must be one of {', '.join(KAFKA_SECURITY_PROTOCOLS)}, not {protocol!r}")
+    if mechanism not in KAFKA_SASL_MECHANISMS:
+        raise SystemExit(f"KAFKA_SASL_MECHANISM must be one of {', '.join(KAFKA_SASL_MECHANISMS)}, not {mechanism!r}")
+    if password and password_file:
+        raise SystemExit("set KAFKA_SASL_PASSWORD or KAFKA_SASL_PASSWORD_FILE, not both")
+    if password_file:
+        try:
+            password = Path(password_file).read_text(encoding="utf-8").strip() or None
+        except OSError as exc:
+            raise SystemExit(f"KAFKA_SASL_PASSWORD_FILE: cannot read {password_file}: {exc.strerror}") from None
+    if protocol == "PLAINTEXT":
+        # credentials with no SASL would be silently unused: the process would connect as nobody
+        if username or password:
+            raise SystemExit("KAFKA_SASL_USERNAME/PASSWORD are set but KAFKA_SECURITY_PROTOCOL is PLAINTEXT")
+    elif not (username and password):
+        raise SystemExit(f"KAFKA_SECURITY_PROTOCOL={protocol} needs KAFKA_SASL_USERNAME and a password")
+    return {"kafka_security_protocol": protocol, "kafka_sasl_mechanism": mechanism, "kafka_sasl_username": username,
+            "kafka_sasl_password": password, "kafka_ssl_cafile": env.get("KAFKA_SSL_CAFILE") or None}
+
+
 @dataclass(frozen=True)
 class Settings:
     kafka_bootstrap_servers: str
@@ -94,6 +136,12 @@ class Settings:
     token_audience: str = "jointaid"
     submit_limit_address: tuple[int, int] = (30, 60)
     submit_limit_applicant: tuple[int, int] = (5, 3600)
+    # Broker authentication (see kafka_auth); the password stays out of repr, hence out of logs.
+    kafka_security_protocol: str = "PLAINTEXT"
+    kafka_sasl_mechanism: str = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: str | None = field(default=None, repr=False)
+    kafka_ssl_cafile: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -125,4 +173,5 @@ class Settings:
             token_audience=env.get("JOINTAID_TOKEN_AUDIENCE") or "jointaid",
             submit_limit_address=rate_limit(env.get("JOINTAID_SUBMIT_LIMIT_ADDRESS", "30/minute"), "JOINTAID_SUBMIT_LIMIT_ADDRESS"),
             submit_limit_applicant=rate_limit(env.get("JOINTAID_SUBMIT_LIMIT_APPLICANT", "5/hour"), "JOINTAID_SUBMIT_LIMIT_APPLICANT"),
+            **kafka_auth(env),
         )

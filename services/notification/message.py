@@ -82,6 +82,7 @@ TEXT: dict[Language, dict[str, str]] = {
         "monthly_head": "按月发放：",
         "monthly": "- {program} 每月 {amount} 元，自下月起按月发放（本月已含在本次支付中）",
         "appeal": "如对上述决定有异议，可自收到本通知之日起{days}日内向{depts}申请复核。",
+        "declared_only": "第{members}位成员未在部门登记中查到，按申报信息认定。",
         "sep": "、",
         "rejected": "很抱歉，您的救助申请未被受理。",
         "reason": "原因：{reason}",
@@ -103,6 +104,7 @@ TEXT: dict[Language, dict[str, str]] = {
                     "(this month's amount is included in this payment)"),
         "appeal": ("If you disagree with a decision, you may appeal within {days} days "
                    "of receiving this message to: {depts}."),
+        "declared_only": "Member(s) {members}: in no registry; decided on what was declared.",
         "sep": ", ",
         "rejected": "We are sorry: your application for assistance was not accepted.",
         "reason": "Reason: {reason}",
@@ -177,6 +179,8 @@ def render_payment(event: PaymentIssued, language: Language = Language.zh) -> st
     lines.append(text["account"].format(kind=_account_kind(event.account_kind, lang),
                                         last4=event.account_last4[-4:]))
     lines += _monthly_lines(decisions, lang)
+    if event.declared_only_members:
+        lines.append(text["declared_only"].format(members=text["sep"].join(map(str, event.declared_only_members))))
     lines.append(text["appeal"].format(days=APPEAL_DAYS, depts=_departments(decisions, lang)))
     return "\n".join(lines) + "\n"
 

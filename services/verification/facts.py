@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 from contracts import idnumber
 from contracts.application import ApplicationIn
-from contracts.events import HouseholdFacts, MemberFacts
+from contracts.events import HouseholdFacts, MemberFacts, RegistryPerson
+from services.verification.reconcile import reconcile
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -21,34 +22,39 @@ def submission_date(submitted_at: datetime) -> date:
     return submitted_at.astimezone(SHANGHAI).date()
 
 
-def derive_facts(app: ApplicationIn, submitted_on: date) -> HouseholdFacts:
-    """Ages on `submitted_on`, I, C, OOP, emergency loss and diagnoses of one application."""
-    household = app.household
+def derive_facts(app: ApplicationIn, submitted_on: date, people: dict[str, RegistryPerson] | None = None) -> HouseholdFacts:
+    """Ages on `submitted_on`, I, C, OOP, emergency loss and diagnoses of one application, on the registries'
+    figures where they know a member (reconcile.py) and the declaration elsewhere. Raises reconcile.Refused."""
+    found = reconcile(app, people or {})
     bills = app.needs.medical_bills
     members = tuple(
         MemberFacts(
-            age=idnumber.age_on(m.id_number, submitted_on),
+            age=idnumber.age_on(m.member.id_number, submitted_on),
             monthly_income_fen=m.monthly_income_fen,
             disability_grade=m.disability_grade,
-            care_level=m.care_level,
-            diagnoses=tuple(sorted(set(m.diagnoses))),
+            care_level=m.member.care_level,
+            diagnoses=tuple(sorted(set(m.member.diagnoses))),
+            declared_only=m.declared_only,
         )
-        for m in household.members
+        for m in found.members
     )
-    diagnoses = {d for m in household.members for d in m.diagnoses}
+    diagnoses = {d for m in app.household.members for d in m.diagnoses}
     diagnoses.update(b.diagnosis for b in bills if b.diagnosis)
     emergency = app.needs.emergency
     return HouseholdFacts(
         submitted_on=submitted_on,
         region_code=app.region_code,
-        residence=app.residence,
+        residence=found.residence,
         members=members,
-        monthly_income_fen=sum(m.monthly_income_fen for m in household.members),
-        financial_assets_fen=household.financial_assets_fen,
-        owns_vehicle=household.owns_vehicle,
-        has_supporter=household.has_supporter,
+        monthly_income_fen=sum(m.monthly_income_fen for m in found.members),
+        financial_assets_fen=found.financial_assets_fen,
+        owns_vehicle=found.owns_vehicle,
+        has_supporter=app.household.has_supporter,
         covered_oop_fen=sum(b.covered_oop_fen for b in bills),
         oop_fen=sum(b.total_fen - b.basic_reimbursed_fen for b in bills),
         emergency_loss_fen=emergency.loss_fen if emergency is not None else 0,
         diagnoses=tuple(sorted(diagnoses)),
+        registry_notes=tuple(found.notes),
+        registry_notes_zh=tuple(found.notes_zh),
+        registry_checks=tuple(found.checks),
     )

@@ -84,14 +84,14 @@ def test_every_protected_route_for_every_role_over_http(system, application_a, r
         assert anonymous.headers["location"].startswith("/console/login")
     for role in tokens.STAFF_ROLES:
         answer = call(system, method, path, system.token(role))
-        if role in rule:
-            assert answer.status_code == 200, (role, answer.text[:200])
+        if role in rule:  # let through: a GET answers the data, a bodiless POST its own refusal of the body
+            assert answer.status_code == 200 if method == "GET" else answer.status_code not in (401, 403), (role, answer.text[:200])
         else:
             assert answer.status_code == 403, (role, answer.text[:200])
             assert "may not" in answer.json()[0]["message"]
     own = call(system, method, path, citizen_token(system, application_a))
     other = call(system, method, path, citizen_token(system, str(uuid.uuid4())))
-    assert own.status_code == (200 if "citizen" in rule else 403)
+    assert (own.status_code == 200) if "citizen" in rule else (own.status_code == 403)
     assert other.status_code == 403
 
 

@@ -7,11 +7,11 @@ import signal
 import threading
 
 from jointaid.bench import make_applications
+from services.kit.settings import SERVICES
 from tests.e2e.conftest import start_system, stop_system
 from tests.e2e.flows import assert_audit_clean, assert_paid_as_the_rules_say, submit_with_retries, wait_all_notified
 
 COUNT = 300
-SERVICES = ("intake", "verification", "civil_affairs", "medical_insurance", "red_cross", "disbursement", "notification")
 
 
 def kill_each_service_once(run_dir, stop: threading.Event) -> list[str]:

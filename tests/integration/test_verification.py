@@ -24,7 +24,7 @@ async def test_second_application_in_progress_is_rejected_then_allowed_after_not
     body = dict(EXAMPLES["D"])
     first, first_id = submitted(body)
     second, second_id = submitted(body)
-    async with running("verification", settings):
+    async with running("verification", settings), running("registries", settings):
         await publish(first)
         assert (await eventually(lambda: outcome(db, first_id)))["outcome"] == "verified"
         await publish(second)
@@ -32,7 +32,7 @@ async def test_second_application_in_progress_is_rejected_then_allowed_after_not
         assert tuple(rejected) == ("rejected", "application_in_progress")
         topics = await db.fetch("SELECT topic FROM verification.outbox WHERE application_id = ANY($1::uuid[]) ORDER BY id",
                                 [first_id, second_id])
-        assert [t["topic"] for t in topics] == ["aid.application.verified", "aid.application.rejected"]
+        assert [t["topic"] for t in topics] == ["aid.registry.query", "aid.application.verified", "aid.application.rejected"]
 
         # the first one's message goes out: the applicant may apply again
         await publish(new_envelope("aid.notification.sent.v1", first_id, "notification",

@@ -179,8 +179,11 @@ def _living_zh(status: HouseholdStatus, facts: HouseholdFacts, policy: Policy, a
             "可凭此身份享受医疗救助等帮扶")
 
 
-def _living_decision(program: Program, outcome: Outcome, amount_fen: int, reason: str,
+def _living_decision(facts: HouseholdFacts, program: Program, outcome: Outcome, amount_fen: int, reason: str,
                      reason_zh: str) -> Decision:
+    if facts.registry_notes:  # the registries corrected the declaration: say where, with both figures
+        reason = f"{reason}. Registries: {'; '.join(facts.registry_notes)}"
+        reason_zh = f"{reason_zh}。部门登记核对：{'；'.join(facts.registry_notes_zh)}"
     return Decision(department=Department.civil_affairs, program=program, layer=1, outcome=outcome,
                     amount_fen=amount_fen, recurring=Recurring.monthly, reason=reason, reason_zh=reason_zh)
 
@@ -210,14 +213,14 @@ def decide_living(facts: HouseholdFacts, policy: Policy) -> tuple[Decision, Laye
             reason = (f"{STATUS_LABELS[status]}: {'; '.join(c.text for c in conditions)}. "
                       f"{amount_text}{why_not}")
             zh = _living_zh(status, facts, policy, amount, checks)
-            decision = _living_decision(Program(status.value), Outcome.approved, amount, reason, zh)
+            decision = _living_decision(facts, Program(status.value), Outcome.approved, amount, reason, zh)
             return decision, LayerTrail(status=status, living_fen=amount)
         passed_over.append(f"{status.value}: {'; '.join(_failed(conditions))}")
     reason = ("no living-support status (mla or low-income): "
               f"{'; '.join(_failed(checks[HouseholdStatus.low_income]))}")
     zh = ("不符合最低生活保障和低收入（边缘）家庭条件："
           f"{'；'.join(_failed_zh(checks[HouseholdStatus.low_income]))}")
-    decision = _living_decision(Program.mla, Outcome.denied, 0, reason, zh)
+    decision = _living_decision(facts, Program.mla, Outcome.denied, 0, reason, zh)
     return decision, LayerTrail(status=HouseholdStatus.none, living_fen=0)
 
 

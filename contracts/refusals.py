@@ -1,4 +1,4 @@
-"""HTTP 422 bodies: a list of {"field", "message"} a caseworker can read.
+"""Refusals of the contracts' models as a list of {"field", "message"} a caseworker can read (HTTP 422 bodies, import reports).
 
 `field` is the dotted path inside the request body (``household.members.1.id_number``),
 without FastAPI's leading ``body``; errors about the body as a whole use ``"body"``.
