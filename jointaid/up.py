@@ -19,6 +19,7 @@ from jointaid.topics import ensure_topics
 from jointaid.registry import MODULES
 from jointaid.supervisor import Supervisor
 from services.intake.tokens import ensure_keys
+from services.kit.kafka_security import security
 from services.kit.runner import configure_logging
 from services.kit.settings import Settings
 
@@ -90,7 +91,7 @@ def restart_broker(broker: EmbeddedBroker, settings: Settings) -> None:
 
 
 async def reprovision(settings: Settings) -> int:
-    await ensure_topics(settings.kafka_bootstrap_servers, settings.partitions)
+    await ensure_topics(settings.kafka_bootstrap_servers, settings.partitions, security=security(settings))
     return await redrive(settings.database_url, None)
 
 

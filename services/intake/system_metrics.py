@@ -22,6 +22,7 @@ from prometheus_client.core import GaugeMetricFamily
 from contracts import topics
 from services.intake.status_view import RANK
 from services.kit.metrics import scrape_registry
+from services.kit.kafka_security import client_options
 from services.kit.settings import SERVICES
 
 log = logging.getLogger(__name__)
@@ -74,13 +75,14 @@ async def _database_families(pool) -> list:
 _kafka_cache: tuple[float, list] | None = None
 
 
-async def _kafka_figures(bootstrap: str) -> tuple[int, dict[str, int]]:
+async def _kafka_figures(settings) -> tuple[int, dict[str, int]]:
     """(messages on aid.dlq, lag per consumer group) from end offsets and committed offsets."""
     from aiokafka import AIOKafkaConsumer, TopicPartition
     from aiokafka.admin import AIOKafkaAdminClient
 
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, client_id="jointaid-metrics")
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="jointaid-metrics")
+    bootstrap, auth = settings.kafka_bootstrap_servers, client_options(settings)  # SASL in compose: intake's own principal
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, client_id="jointaid-metrics", **auth)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="jointaid-metrics", **auth)
     try:
         await consumer.start()
         await admin.start()
@@ -99,7 +101,7 @@ async def _kafka_figures(bootstrap: str) -> tuple[int, dict[str, int]]:
         await asyncio.gather(consumer.stop(), admin.close(), return_exceptions=True)
 
 
-async def _kafka_families(bootstrap: str) -> list:
+async def _kafka_families(settings) -> list:
     global _kafka_cache
     if _kafka_cache is not None and time.monotonic() - _kafka_cache[0] < KAFKA_CACHE_SECONDS:
         return _kafka_cache[1]
@@ -107,7 +109,7 @@ async def _kafka_families(bootstrap: str) -> list:
                            value=0)
     families = [ok]
     try:
-        dlq, lag = await asyncio.wait_for(_kafka_figures(bootstrap), KAFKA_TIMEOUT)
+        dlq, lag = await asyncio.wait_for(_kafka_figures(settings), KAFKA_TIMEOUT)
     except Exception as exc:  # noqa: BLE001 - best effort: the scrape still answers
         log.debug("metrics: Kafka figures unavailable: %s: %s", type(exc).__name__, exc)
     else:
@@ -126,7 +128,7 @@ async def _kafka_families(bootstrap: str) -> list:
 
 async def render(ctx) -> bytes:
     database, kafka = await asyncio.gather(
-        _database_families(ctx.pool), _kafka_families(ctx.settings.kafka_bootstrap_servers), return_exceptions=True
+        _database_families(ctx.pool), _kafka_families(ctx.settings), return_exceptions=True
     )
     families = []
     for part in (database, kafka):
