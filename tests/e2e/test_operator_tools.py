@@ -88,7 +88,7 @@ def test_redrive_publishes_again_and_changes_nothing(system):
     before = asyncio.run(counts())
     result = cli(system, "redrive", application_id)
     assert result.returncode == 0
-    assert "9 event(s)" in result.stdout  # submitted, verified, 5 decisions, payment issued, notification sent
+    assert "11 event(s)" in result.stdout  # submitted, registry query and answer, verified, 5 decisions, payment, notification
     deadline = time.monotonic() + 20
     while asyncio.run(unpublished()) and time.monotonic() < deadline:
         time.sleep(0.3)

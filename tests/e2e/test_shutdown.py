@@ -6,6 +6,7 @@ import re
 import time
 from pathlib import Path
 
+from services.kit.settings import SERVICES
 from tests.e2e.conftest import start_system, stop_system
 
 
@@ -35,7 +36,7 @@ def processes_mentioning(text: str) -> list[int]:
 def test_sigterm_stops_every_process(tmp_path):
     system = start_system(tmp_path / "data")
     pids = {f.stem: int(f.read_text()) for f in (tmp_path / "data" / "run").glob("*.pid")}
-    assert set(pids) == {"intake", "verification", "civil_affairs", "medical_insurance", "red_cross", "disbursement", "notification"}
+    assert set(pids) == set(SERVICES)
     assert all(alive(pid) for pid in pids.values())
     broker = re.search(r"broker\s+(\S+) \(embedded", system.log.read_text()).group(1)
     assert processes_mentioning(f"tcp://{broker}")  # the embedded broker runs...
