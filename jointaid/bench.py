@@ -37,6 +37,7 @@ import httpx
 from contracts.idnumber import check_digit
 from jointaid.credentials import staff_token
 from jointaid.embedded import free_port
+from jointaid.process_cpu import difference, tree_cpu
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = Path(__file__).resolve().parent / "examples" / "applications.json"
@@ -380,6 +381,7 @@ async def measure(system: System, args) -> dict:
     import asyncpg
 
     bodies = make_applications(args.n, args.seed)
+    cpu_before, own_before = tree_cpu(system.process.pid, str(system.data_dir)), _own_cpu()
     print(f"bench: submitting {args.n} applications, concurrency {args.concurrency}", flush=True)
     submitted = await submit_all(system.base, bodies, args.concurrency, staff_token(system.data_dir, "caseworker", "bench"))
     del bodies
@@ -388,14 +390,22 @@ async def measure(system: System, args) -> dict:
     conn = await asyncpg.connect(system.database_url)
     try:
         counts = await wait_notified(conn, submitted.ids, args.timeout)
+        cpu = difference(tree_cpu(system.process.pid, str(system.data_dir)), cpu_before)
+        cpu["load client"] = _own_cpu() - own_before
         figures = await system_figures(conn, submitted.ids)
     finally:
         await conn.close()
-    report = {"n": args.n, "submitted": submitted, "counts": counts, "system": figures}
+    report = {"n": args.n, "submitted": submitted, "counts": counts, "system": figures, "cpu": cpu}
     if not args.no_raw:
         report["broker"] = await raw_broker(system.bootstrap, args.n * EVENTS_PER_APPLICATION)
         report["pg"] = await raw_pg(system.database_url, args.n * EVENTS_PER_APPLICATION)
     return report
+
+
+def _own_cpu() -> float:
+    """This process's CPU seconds: the load client's cost, reported apart from the system's."""
+    times = os.times()
+    return times.user + times.system
 
 
 def summary(report: dict) -> str:
@@ -409,6 +419,11 @@ def summary(report: dict) -> str:
         stuck = {s: c for s, c in counts.items() if s != "notified"}
         lines.append(f"  INCOMPLETE : accepted {len(sub.ids)}/{report['n']} (refused/failed {sub.failures or 'none'}); "
                      f"notified {notified}/{len(sub.ids)}; stuck by status {stuck or 'none'}")
+    per_app = {name: seconds * 1000 / max(notified, 1) for name, seconds in report["cpu"].items()}
+    system_ms = sum(ms for name, ms in per_app.items() if name != "load client")
+    lines.append(f"  CPU        : {system_ms:,.1f} ms per application over the system's processes (load client "
+                 f"{per_app['load client']:,.1f} ms apart); " + ", ".join(
+                     f"{name} {ms:,.1f}" for name, ms in sorted(per_app.items(), key=lambda kv: -kv[1]) if name != "load client"))
     if "broker" in report:
         b = report["broker"]
         lines.append(f"  raw broker : produce {b['produce']:,.0f} msg/s, consume {b['consume']:,.0f} msg/s "
