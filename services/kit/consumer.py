@@ -147,7 +147,8 @@ async def apply_batch(ctx: "ServiceContext", deliveries: list[Delivery]) -> None
     started = time.perf_counter()
     try:
         async with ctx.pool.acquire() as conn, conn.transaction():
-            applied = [await _apply(ctx, conn, d) for d in deliveries]
+            fresh = await inbox.claim_many(conn, ctx.name, [d.event.event_id for d in deliveries])
+            applied = [await _apply(ctx, conn, d, fresh) for d in deliveries]
     except CONNECTION_ERRORS:
         metrics.processed(ctx.name, "retried")
         log.warning("%s: database unavailable; %d events will be redelivered", ctx.name, len(deliveries))
@@ -165,12 +166,14 @@ async def apply_batch(ctx: "ServiceContext", deliveries: list[Delivery]) -> None
         metrics.processed(ctx.name, "handled" if done else "duplicate")
 
 
-async def _apply(ctx: "ServiceContext", conn: asyncpg.Connection, delivery: Delivery) -> bool:
+async def _apply(ctx: "ServiceContext", conn: asyncpg.Connection, delivery: Delivery, fresh: set) -> bool:
+    """Handle one event of a claimed batch; False for one the inbox had (or an earlier copy in this batch)."""
+    if delivery.event.event_id not in fresh:
+        return False
+    fresh.discard(delivery.event.event_id)
     with continued_span(delivery):
-        if not await inbox.claim(conn, ctx.name, delivery.event.event_id):
-            return False
         await delivery.handler(Tx(conn, ctx.name, delivery.event.application_id), delivery.event, delivery.data)
-        return True
+    return True
 
 
 def continued_span(delivery: Delivery):

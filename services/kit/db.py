@@ -20,6 +20,15 @@ CONNECTION_ERRORS = (
 )
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Pool release without asyncpg's reset (advisory unlock, CLOSE ALL, UNLISTEN, RESET ALL: one round
+    trip on every release). Nothing here holds session state: locks are transaction-scoped, no LISTEN,
+    no SET outside a transaction, cursors live inside transactions. A transaction left open is still
+    rolled back, so no connection goes back to the pool mid-transaction."""
+    if conn.is_in_transaction():
+        await conn.execute("ROLLBACK")
+
+
 async def create_pool(database_url: str, schema: str, *, min_size: int = 1, max_size: int = 4) -> asyncpg.Pool:
     """A pool whose connections see the service's own schema first."""
     return await asyncpg.create_pool(
@@ -27,6 +36,7 @@ async def create_pool(database_url: str, schema: str, *, min_size: int = 1, max_
         min_size=min_size,
         max_size=max_size,
         server_settings={"search_path": schema, "application_name": f"jointaid-{schema}"},
+        reset=_keep_session,
     )
 
 

@@ -14,3 +14,13 @@ async def claim(conn: asyncpg.Connection, consumer: str, event_id: uuid.UUID) ->
         event_id,
     )
     return row is not None
+
+
+async def claim_many(conn: asyncpg.Connection, consumer: str, event_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """A batch's claim in one statement: the ids not applied before (each once, even if listed twice)."""
+    rows = await conn.fetch(
+        "INSERT INTO inbox(consumer, event_id) SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING RETURNING event_id",
+        consumer,
+        event_ids,
+    )
+    return {row["event_id"] for row in rows}

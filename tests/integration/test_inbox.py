@@ -59,3 +59,16 @@ async def test_redelivered_decision_is_stored_once(settings, publish, db):
     assert await db.fetchval("SELECT count(*) FROM disbursement.decisions WHERE application_id = $1", application_id) == 1
     # the inbox stopped the copy before the handler: nothing counted as a second answer either
     assert await db.fetchval("SELECT count(*) FROM disbursement.decision_copies WHERE application_id = $1", application_id) == 0
+
+
+async def test_a_batch_claim_returns_each_new_event_once(settings):
+    from services.kit import inbox
+    from tests.integration.conftest import direct
+
+    seen, new, repeated = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    async with direct("notification", settings) as ctx, ctx.pool.acquire() as conn:
+        assert await inbox.claim(conn, "batch-claim-test", seen)
+        async with conn.transaction():
+            fresh = await inbox.claim_many(conn, "batch-claim-test", [seen, new, repeated, repeated])
+        assert fresh == {new, repeated}  # the one applied before is not claimed again
+        assert await inbox.claim_many(conn, "batch-claim-test", [seen, new, repeated]) == set()
