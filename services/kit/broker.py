@@ -1,12 +1,10 @@
-"""The Kafka broker every service builds the same way: telemetry, metrics, acks=all, idempotence and SASL as set."""
+"""The Kafka broker every service builds the same way: metrics, acks=all, idempotence and SASL as set."""
 from __future__ import annotations
 
 import logging
 
 from faststream.kafka import KafkaBroker
-from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
-from opentelemetry import trace
 
 from services.kit.kafka_security import security
 from services.kit.metrics import REGISTRY
@@ -24,8 +22,9 @@ def make_broker(settings: Settings, client_id: str) -> KafkaBroker:
         # Topics are created before the services start (jointaid.topics). Behind ACLs a service may not
         # create any, so its subscriber should not ask: each refusal would be logged as a warning.
         allow_auto_create_topics=settings.kafka_security_protocol == "PLAINTEXT",
+        # No FastStream telemetry middleware: the kit makes one span per event handled (consumer) and one
+        # per publish (outbox relay), which is all a trace needs; the middleware tripled that.
         middlewares=(
-            KafkaTelemetryMiddleware(tracer_provider=trace.get_tracer_provider()),
             # per-process consume/publish counters and latencies (faststream_* in /metrics)
             KafkaPrometheusMiddleware(registry=REGISTRY, app_name=client_id),
         ),

@@ -11,12 +11,15 @@ import json
 import logging
 
 import asyncpg
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
 
 from contracts.envelope import Envelope
 from services.kit import tracing
 from services.kit.worker import Wakeable
 
 log = logging.getLogger(__name__)
+tracer = trace.get_tracer("jointaid.outbox")
 
 
 async def enqueue(conn: asyncpg.Connection, topic: str, event: Envelope) -> None:
@@ -65,13 +68,18 @@ class Relay:
         return len(rows)
 
     async def _publish(self, row) -> asyncio.Future:
-        # Attach the stored context so the middleware continues the application's trace
-        # instead of starting a new root (measured: copying the header alone does not).
-        with tracing.resumed(json.loads(row["trace_headers"])):
+        # One PRODUCER span per event, child of the context stored with the row, and its traceparent in
+        # the headers: the consumer continues the application's trace from there (consumer.continued_span).
+        # FastStream's telemetry middleware would add a create+publish pair per event and a batch span.
+        with tracing.resumed(json.loads(row["trace_headers"])), tracer.start_as_current_span(
+            f"{row['topic']} publish", kind=SpanKind.PRODUCER,
+            attributes={"messaging.system": "kafka", "messaging.destination.name": row["topic"],
+                        "application_id": str(row["application_id"])},
+        ):
             return await self._broker.publish(
                 row["payload"],
                 row["topic"],
                 key=str(row["application_id"]).encode(),
-                headers={"content-type": "application/json"},
+                headers={"content-type": "application/json", **tracing.capture()},
                 no_confirm=True,
             )
