@@ -10,7 +10,7 @@ change nothing; everything published after B left is decided by A.
 
 The observation hooks are deliberately outside the consumer's own code (which may batch or not):
 each replica's handlers are wrapped through its ServiceSpec (so every call is attributed to A or
-B), `inbox.claim` is wrapped to see redeliveries, and B's Kafka consumer's `commit` is wrapped
+B), `inbox.claim` and `inbox.claim_many` are wrapped to see redeliveries, and B's Kafka consumer's `commit` is wrapped
 to hold its acknowledgement.
 """
 from __future__ import annotations
@@ -101,7 +101,15 @@ async def test_a_replica_leaving_mid_run_loses_nothing_and_decides_nothing_twice
         claims.append((event_id, claimed, time.monotonic()))
         return claimed
 
+    original_claim_many = inbox.claim_many
+
+    async def observed_claim_many(conn, consumer_name, event_ids):
+        fresh = await original_claim_many(conn, consumer_name, event_ids)
+        claims.extend((event_id, event_id in fresh, time.monotonic()) for event_id in event_ids)
+        return fresh
+
     monkeypatch.setattr(inbox, "claim", observed_claim)
+    monkeypatch.setattr(inbox, "claim_many", observed_claim_many)
 
     def applied_by(replica) -> set[uuid.UUID]:
         return {c.application_id for c in calls if c.replica == replica and c.event_type == VERIFIED
