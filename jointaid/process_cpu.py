@@ -8,61 +8,59 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 TICKS = os.sysconf("SC_CLK_TCK")
 PROC = Path("/proc")
 
 
-def _stat(pid: int) -> tuple[int, float] | None:
-    """(parent pid, user+system CPU seconds) or None when the process is gone."""
+@dataclass(frozen=True)
+class Process:
+    parent: int
+    cpu_seconds: float  # user + system
+    argv: tuple[str, ...]
+
+
+def _read(pid: str) -> Process | None:
+    """One process from /proc, or None when it is gone (or not ours to read)."""
     try:
-        text = (PROC / str(pid) / "stat").read_text()
+        stat = (PROC / pid / "stat").read_text()
+        argv = (PROC / pid / "cmdline").read_bytes()
     except OSError:
         return None
-    fields = text[text.rindex(")") + 2:].split()  # after "pid (comm) "
-    return int(fields[1]), (int(fields[11]) + int(fields[12])) / TICKS
+    fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) "
+    return Process(int(fields[1]), (int(fields[11]) + int(fields[12])) / TICKS,
+                   tuple(a.decode(errors="replace") for a in argv.split(b"\0") if a))
 
 
-def _label(pid: int) -> str:
-    try:
-        argv = (PROC / str(pid) / "cmdline").read_bytes().split(b"\0")
-    except OSError:
+def label(argv: tuple[str, ...]) -> str:
+    if "jointaid.cli" in argv:
+        rest = argv[argv.index("jointaid.cli") + 1:]
+        return rest[1] if rest[:1] == ("run",) and len(rest) > 1 else "supervisor"
+    if not argv:
         return "?"
-    args = [a.decode(errors="replace") for a in argv if a]
-    if "jointaid.cli" in args and "run" in args[args.index("jointaid.cli"):]:
-        return args[args.index("run") + 1] if args.index("run") + 1 < len(args) else "?"
-    if "jointaid.cli" in args:
-        return "supervisor"
-    program = Path(args[0]).name.split(":")[0] if args else "?"  # "postgres: user db ..." -> postgres
+    program = Path(argv[0]).name.split(":")[0]  # "postgres: user db ..." -> postgres
     return program.split("-v")[0]  # "tansu-v0.6.0-..." -> tansu
-
-
-def _mentions(pid: int, marker: str) -> bool:
-    try:
-        return marker.encode() in (PROC / str(pid) / "cmdline").read_bytes()
-    except OSError:
-        return False
 
 
 def tree_cpu(root: int, marker: str | None = None) -> dict[str, float]:
     """CPU seconds by label over `root`, every process whose command line holds `marker` (a daemon
     such as the database's postmaster, re-parented away from `root`), and all their descendants."""
-    parents: dict[int, int] = {}
-    cpu: dict[int, float] = {}
-    for entry in PROC.iterdir():
-        if entry.name.isdigit() and (stat := _stat(int(entry.name))) is not None:
-            parents[int(entry.name)], cpu[int(entry.name)] = stat
-    inside = {root} | ({pid for pid in parents if _mentions(pid, marker)} if marker else set())
-    changed = True
-    while changed:  # descendants: a few levels (supervisor → service, postgres → backends)
-        before = len(inside)
-        inside |= {pid for pid, parent in parents.items() if parent in inside}
-        changed = len(inside) != before
+    processes = {int(e.name): p for e in PROC.iterdir() if e.name.isdigit() and (p := _read(e.name)) is not None}
+    children: dict[int, list[int]] = defaultdict(list)
+    for pid, process in processes.items():
+        children[process.parent].append(pid)
+    pending = [root] + [pid for pid, p in processes.items() if marker and any(marker in a for a in p.argv)]
+    inside: set[int] = set()
+    while pending:
+        pid = pending.pop()
+        if pid not in inside:
+            inside.add(pid)
+            pending += children[pid]
     totals: dict[str, float] = defaultdict(float)
-    for pid in inside:
-        if pid in cpu:
-            totals[_label(pid)] += cpu[pid]
+    for pid in inside & processes.keys():
+        totals[label(processes[pid].argv)] += processes[pid].cpu_seconds
     return dict(totals)
 
 
