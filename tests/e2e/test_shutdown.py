@@ -35,11 +35,15 @@ def processes_mentioning(text: str) -> list[int]:
 
 def test_sigterm_stops_every_process(tmp_path):
     system = start_system(tmp_path / "data")
-    pids = {f.stem: int(f.read_text()) for f in (tmp_path / "data" / "run").glob("*.pid")}
-    assert set(pids) == set(SERVICES)
-    assert all(alive(pid) for pid in pids.values())
-    broker = re.search(r"broker\s+(\S+) \(embedded", system.log.read_text()).group(1)
-    assert processes_mentioning(f"tcp://{broker}")  # the embedded broker runs...
+    try:
+        pids = {f.stem: int(f.read_text()) for f in (tmp_path / "data" / "run").glob("*.pid")}
+        assert set(pids) == set(SERVICES)
+        assert all(alive(pid) for pid in pids.values())
+        broker = re.search(r"broker\s+(\S+) \(embedded", system.log.read_text()).group(1)
+        assert processes_mentioning(f"tcp://{broker}")  # the embedded broker runs...
+    except BaseException:  # a failure before the stop under test must not leave a whole system running
+        stop_system(system)
+        raise
     assert stop_system(system) == 0
     time.sleep(0.5)
     assert [name for name, pid in pids.items() if alive(pid)] == []
