@@ -25,6 +25,9 @@ def parser() -> argparse.ArgumentParser:
     up.add_argument("--port", type=int, default=8000, help="HTTP API port on 127.0.0.1 (default: 8000)")
     up.add_argument("--demo", action="store_true", help="submit the four worked examples and print each notification")
     up.add_argument("--partitions", type=int, default=None, help="partitions per topic when created (default: 6)")
+    up.add_argument("--replicas", action="append", default=[], metavar="SERVICE=N",
+                    help="run N processes of SERVICE in its one consumer group (repeatable; N ≤ the partitions of "
+                    "every topic it reads, checked at start-up; intake's replicas share the HTTP port)")
 
     run = commands.add_parser("run", help="run one service alone (what compose runs)",
                               description="Run one service against KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL.")
@@ -99,8 +102,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             return run_service(args.service)
         if args.command == "up":
+            from jointaid.replicas import ReplicaError, parse_replicas
             from jointaid.up import up
 
+            try:
+                args.replicas = parse_replicas(args.replicas, SERVICES)
+            except ReplicaError as exc:
+                parser().error(str(exc))
             return up(args)
         if args.command == "audit":
             return audit(args)

@@ -26,7 +26,8 @@ def _die_with_parent() -> None:
 
 @dataclass
 class Child:
-    name: str
+    name: str      # the process's name: its pid and log files (a service's second replica: "<service>-2")
+    service: str
     process: subprocess.Popen | None = None
     started_at: float = 0.0
     restarts: int = 0
@@ -34,8 +35,9 @@ class Child:
 
 
 class Supervisor:
-    def __init__(self, names: list[str], env: dict[str, str], run_dir: Path, log_dir: Path):
-        self.children = {name: Child(name) for name in names}
+    def __init__(self, processes: dict[str, str], env: dict[str, str], run_dir: Path, log_dir: Path):
+        """processes: process name -> the service it runs (jointaid.replicas.process_names)."""
+        self.children = {name: Child(name, service) for name, service in processes.items()}
         self.env = env
         self.run_dir = run_dir
         self.log_dir = log_dir
@@ -48,7 +50,7 @@ class Supervisor:
     def start(self, child: Child) -> None:
         out = open(self.log_dir / f"{child.name}.log", "ab")
         child.process = subprocess.Popen(
-            [sys.executable, "-m", "jointaid.cli", "run", child.name],
+            [sys.executable, "-m", "jointaid.cli", "run", child.service],
             env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent,
         )
         out.close()

@@ -6,6 +6,7 @@ import logging
 import os
 import shutil
 import signal
+import sys
 import threading
 import time
 from pathlib import Path
@@ -16,7 +17,7 @@ from jointaid.credentials import keys_dir
 from jointaid.embedded import BROKER_FILE, EmbeddedBroker, EmbeddedPostgres
 from jointaid.prepare import prepare, redrive
 from jointaid.topics import ensure_topics
-from jointaid.registry import MODULES
+from jointaid.replicas import partition_counts, process_names, too_few_partitions
 from jointaid.supervisor import Supervisor
 from services.intake.tokens import ensure_keys
 from services.kit.kafka_security import security
@@ -34,6 +35,8 @@ def up(args) -> int:
     env = dict(os.environ, JOINTAID_HTTP_PORT=str(args.port), PROMETHEUS_MULTIPROC_DIR=str(fresh_dir(data_dir / "metrics")))
     if args.partitions:
         env["JOINTAID_PARTITIONS"] = str(args.partitions)
+    if args.replicas["intake"] > 1:
+        env["JOINTAID_HTTP_REUSE_PORT"] = "1"  # the replicas share the port
     env.setdefault("JOINTAID_KEYS_DIR", str(keys_dir(data_dir)))
     ensure_keys(env["JOINTAID_KEYS_DIR"])  # once, before any intake replica could race to make it
     stop = threading.Event()
@@ -51,7 +54,10 @@ def up(args) -> int:
             (data_dir / BROKER_FILE).write_text(broker.bootstrap + "\n")
         settings = Settings.from_env(env)
         asyncio.run(prepare(settings, redrive_unfinished=broker is not None))
-        supervisor = Supervisor(list(MODULES), env, data_dir / "run", data_dir / "logs")
+        if max(args.replicas.values()) > 1 and (refused := asyncio.run(replicas_refused(args.replicas, settings))):
+            print("jointaid: cannot start the replicas asked for:\n  " + "\n  ".join(refused), file=sys.stderr, flush=True)
+            return 2
+        supervisor = Supervisor(process_names(args.replicas), env, data_dir / "run", data_dir / "logs")
         supervisor.start_all()
         base = f"http://127.0.0.1:{args.port}"
         print_where(base, data_dir, settings, database is not None, broker is not None)
@@ -73,6 +79,10 @@ def up(args) -> int:
             database.stop()
         print("jointaid: stopped", flush=True)
     return 0
+
+
+async def replicas_refused(counts: dict[str, int], settings: Settings) -> list[str]:
+    return too_few_partitions(counts, await partition_counts(settings.kafka_bootstrap_servers, security(settings)))
 
 
 def fresh_dir(path: Path) -> Path:

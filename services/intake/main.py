@@ -1,5 +1,6 @@
 import asyncio
 import contextlib
+import socket
 from pathlib import Path
 
 import uvicorn
@@ -15,13 +16,23 @@ async def serve_http(ctx: ServiceContext) -> None:
                             log_level="warning", access_log=False, lifespan="off")
     server = uvicorn.Server(config)
     server.capture_signals = contextlib.nullcontext  # the runner owns SIGTERM
-    serving = asyncio.create_task(server.serve())
+    sockets = [listening_socket(ctx.settings)] if ctx.settings.http_reuse_port else None
+    serving = asyncio.create_task(server.serve(sockets=sockets))
     try:
         await asyncio.shield(serving)
     except asyncio.CancelledError:
         server.should_exit = True  # finish in-flight requests, then close the socket
         await serving
         raise
+
+
+def listening_socket(settings: Settings) -> socket.socket:
+    """A socket several intake replicas bind at once; the kernel spreads connections over them."""
+    sock = socket.socket(socket.AF_INET6 if ":" in settings.http_host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((settings.http_host, settings.http_port))
+    return sock
 
 
 def spec(settings: Settings) -> ServiceSpec:

@@ -26,6 +26,7 @@ ENV_VARS = {
     "JOINTAID_POLICY": "path of the policy file (default policies/default.toml)",
     "JOINTAID_HTTP_HOST": "intake's listen address (default 127.0.0.1)",
     "JOINTAID_HTTP_PORT": "intake's port (default 8000)",
+    "JOINTAID_HTTP_REUSE_PORT": "1: bind intake's port with SO_REUSEPORT, so several intake replicas share it (`up --replicas`)",
     "JOINTAID_DEADLINE_SECONDS": "time allowed for all department answers (default 86400)",
     "JOINTAID_RAIL_ATTEMPTS": "settlement attempts before a payment is escalated (default 5)",
     "JOINTAID_RAIL_BACKOFF_SECONDS": "first retry delay of a failed settlement, doubling (default 2)",
@@ -119,6 +120,7 @@ class Settings:
     partitions: int = 6
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    http_reuse_port: bool = False
     deadline_seconds: float = 86_400.0
     rail_attempts: int = 5
     rail_backoff_seconds: float = 2.0
@@ -156,6 +158,7 @@ class Settings:
             partitions=int(env.get("JOINTAID_PARTITIONS", "6")),
             http_host=env.get("JOINTAID_HTTP_HOST", "127.0.0.1"),
             http_port=int(env.get("JOINTAID_HTTP_PORT", "8000")),
+            http_reuse_port=_flag(env, "JOINTAID_HTTP_REUSE_PORT"),
             deadline_seconds=float(env.get("JOINTAID_DEADLINE_SECONDS", "86400")),
             rail_attempts=int(env.get("JOINTAID_RAIL_ATTEMPTS", "5")),
             rail_backoff_seconds=float(env.get("JOINTAID_RAIL_BACKOFF_SECONDS", "2")),
