@@ -5,12 +5,14 @@ One run (DESIGN.md "Performance"):
 2. submit N applications over HTTP (bounded concurrency), each with fresh, valid ID numbers;
 3. wait until the database shows all of them notified;
 4. report applications/s and submit→notified latency (both from the database clock) and the
-   client-side HTTP submit latency;
-5. measure, on the same broker and database, plain produce/consume of N×9 messages and N×9
-   small PostgreSQL transactions (8 connections);
+   client-side HTTP submit latency; from PostgreSQL's own counters over the same phase,
+   transactions, statements (pg_stat_statements, preloaded by the bench only: the data dir is
+   initialised before `jointaid up` starts) and WAL bytes per application; spans per application;
+5. measure, on the same broker and database, plain produce/consume of N×11 messages and N×11
+   small PostgreSQL transactions (8 connections), and the system's rates as shares of them;
 6. print a summary, stop the system with SIGTERM, remove the data dir (unless --keep).
 
-No personal data is printed: only counts, statuses and timings.
+No personal data is printed: only counts, statuses, timings and normalised statement texts ($1 for values).
 """
 from __future__ import annotations
 
@@ -36,7 +38,7 @@ import httpx
 
 from contracts.idnumber import check_digit
 from jointaid.credentials import staff_token
-from jointaid.embedded import free_port
+from jointaid.embedded import EmbeddedPostgres, free_port
 from jointaid.process_cpu import difference, tree_cpu
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,6 +47,10 @@ EVENTS_PER_APPLICATION = 11  # submitted, registry query + answer, verified, 5 d
 PG_CONNECTIONS = 8
 RAW_VALUE_BYTES = 400
 BROKER_LINE = re.compile(r"jointaid: broker\s+(\S+:\d+) \(embedded Tansu\)")
+STATS_ROLE = "jointaid_bench"  # the bench's own queries run as this role: pg_stat_statements tells them apart
+LATE_SECONDS = 11.0  # an idle backend adds its counts to pg_stat_database up to 10 s late (PGSTAT_IDLE_INTERVAL)
+TX_ENDS = {"COMMIT", "ROLLBACK"}
+TOP_STATEMENTS = 5
 
 
 # ---- the application generator (pure) ------------------------------------------------------
@@ -280,6 +286,85 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[int(rank) - 1]
 
 
+# ---- PostgreSQL's own counters and the spans -----------------------------------------------
+
+def preload_statements(pgdata: Path) -> None:
+    """initdb now, so that `jointaid up` starts PostgreSQL with pg_stat_statements: only the bench pays for it."""
+    EmbeddedPostgres(pgdata).start().stop()
+    with open(pgdata / "postgresql.conf", "a") as conf:
+        conf.write("shared_preload_libraries = 'pg_stat_statements'\n")
+
+
+async def prepare_counters(database_url: str) -> bool:
+    """The extension (if preloaded) and the bench's read-only role; True if statements are counted."""
+    import asyncpg
+
+    conn = await asyncpg.connect(database_url)
+    try:
+        loaded = "pg_stat_statements" in await conn.fetchval("SHOW shared_preload_libraries")
+        if loaded:
+            await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        await conn.execute(f"CREATE ROLE {STATS_ROLE} LOGIN IN ROLE pg_read_all_data, pg_read_all_stats")
+        return loaded
+    finally:
+        await conn.close()
+
+
+async def pg_counters(conn, statements: bool) -> dict:
+    """Transactions so far (pg_stat_database), the WAL position (exact now, unlike pg_stat_wal, reported late
+    too) and, with pg_stat_statements, calls per statement text, the bench role's summed under "own"."""
+    row = await conn.fetchrow("SELECT xact_commit + xact_rollback AS xacts, (pg_current_wal_lsn() - '0/0')::bigint AS wal "
+                              "FROM pg_stat_database WHERE datname = current_database()")
+    calls: dict[str, int] = {}
+    if statements:
+        for r in await conn.fetch(
+                "SELECT userid = (SELECT oid FROM pg_roles WHERE rolname = current_user) AS own, query, calls "
+                "FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"):
+            key = "own" if r["own"] else r["query"]
+            calls[key] = calls.get(key, 0) + r["calls"]
+    return {"xacts": row["xacts"], "wal": row["wal"], "calls": calls}
+
+
+def _delta(after: dict, before: dict) -> dict:
+    return {k: v - before.get(k, 0) for k, v in after.items() if v != before.get(k, 0)}
+
+
+def pg_figures(before: dict, notified: dict, settled: dict, statements: bool) -> dict:
+    """The phase before→notified, the bench's own queries left out. pg_stat_database gets some counts late, so
+    transactions are read when settled, less those ended since notified (the system's COMMIT/ROLLBACKs, the
+    bench's statements: all else it runs idle is in those blocks); without pg_stat_statements, read when
+    notified (a little low)."""
+    calls = _delta(notified["calls"], before["calls"])
+    own = calls.pop("own", 0)
+    xacts = notified["xacts"] - before["xacts"]
+    if statements:
+        late = _delta(settled["calls"], notified["calls"])
+        ended_late = late.get("own", 0) + sum(n for q, n in late.items() if q.rstrip("; ").upper() in TX_ENDS)
+        xacts = settled["xacts"] - before["xacts"] - ended_late - own
+    return {"xacts": xacts, "wal": notified["wal"] - before["wal"], "statements": calls if statements else None}
+
+
+async def span_counts(conn, ids: list[str]) -> dict[str, int]:
+    """Spans in all, and those in the traces of these applications."""
+    row = await conn.fetchrow(
+        """SELECT count(*) AS total, count(*) FILTER (WHERE trace_id IN (
+               SELECT trace_id FROM telemetry.spans WHERE application_id = ANY($1::uuid[]))) AS traces
+           FROM telemetry.spans""", ids)
+    return dict(row)
+
+
+async def settle(conn, ids: list[str], at_least: float, at_most: float = LATE_SECONDS + 10) -> dict[str, int]:
+    """Span counts once they stop growing (each service flushes its spans every second), waiting at least
+    `at_least` seconds for pg_stat_database's late counts."""
+    started, last = time.monotonic(), None
+    while True:
+        await asyncio.sleep(1.0)
+        counts, waited = await span_counts(conn, ids), time.monotonic() - started
+        if (counts == last and waited >= at_least) or waited >= at_most:
+            return counts
+        last = counts
+
+
 # ---- the raw limit: broker ----------------------------------------------------------------
 
 async def raw_broker(bootstrap: str, count: int, chunk: int = 2000) -> dict:
@@ -381,21 +466,29 @@ async def measure(system: System, args) -> dict:
     import asyncpg
 
     bodies = make_applications(args.n, args.seed)
-    cpu_before, own_before = tree_cpu(system.process.pid, str(system.data_dir)), _own_cpu()
-    print(f"bench: submitting {args.n} applications, concurrency {args.concurrency}", flush=True)
-    submitted = await submit_all(system.base, bodies, args.concurrency, staff_token(system.data_dir, "caseworker", "bench"))
-    del bodies
-    print(f"bench: accepted {len(submitted.ids)}/{args.n} in {submitted.seconds:.1f} s; refused/failed: "
-          f"{submitted.failures or 'none'}; transport errors retried: {submitted.retries or 'none'}", flush=True)
-    conn = await asyncpg.connect(system.database_url)
+    statements = await prepare_counters(system.database_url)
+    conn = await asyncpg.connect(system.database_url, user=STATS_ROLE)
     try:
+        before, spans_before = await pg_counters(conn, statements), await span_counts(conn, [])
+        cpu_before, own_before = tree_cpu(system.process.pid, str(system.data_dir)), _own_cpu()
+        print(f"bench: submitting {args.n} applications, concurrency {args.concurrency}", flush=True)
+        submitted = await submit_all(system.base, bodies, args.concurrency, staff_token(system.data_dir, "caseworker", "bench"))
+        del bodies
+        print(f"bench: accepted {len(submitted.ids)}/{args.n} in {submitted.seconds:.1f} s; refused/failed: "
+              f"{submitted.failures or 'none'}; transport errors retried: {submitted.retries or 'none'}", flush=True)
         counts = await wait_notified(conn, submitted.ids, args.timeout)
         cpu = difference(tree_cpu(system.process.pid, str(system.data_dir)), cpu_before)
         cpu["load client"] = _own_cpu() - own_before
+        notified = await pg_counters(conn, statements)
         figures = await system_figures(conn, submitted.ids)
+        print("bench: waiting for the spans and PostgreSQL's late counts ...", flush=True)
+        spans = await settle(conn, submitted.ids, LATE_SECONDS if statements else 0)
+        settled = await pg_counters(conn, statements)
     finally:
         await conn.close()
-    report = {"n": args.n, "submitted": submitted, "counts": counts, "system": figures, "cpu": cpu}
+    report = {"n": args.n, "submitted": submitted, "counts": counts, "system": figures, "cpu": cpu,
+              "pg_stats": pg_figures(before, notified, settled, statements),
+              "spans": {"traces": spans["traces"], "total": spans["total"] - spans_before["total"]}}
     if not args.no_raw:
         report["broker"] = await raw_broker(system.bootstrap, args.n * EVENTS_PER_APPLICATION)
         report["pg"] = await raw_pg(system.database_url, args.n * EVENTS_PER_APPLICATION)
@@ -424,29 +517,68 @@ def summary(report: dict) -> str:
     lines.append(f"  CPU        : {system_ms:,.1f} ms per application over the system's processes (load client "
                  f"{per_app['load client']:,.1f} ms apart); " + ", ".join(
                      f"{name} {ms:,.1f}" for name, ms in sorted(per_app.items(), key=lambda kv: -kv[1]) if name != "load client"))
+    lines += _pg_lines(report["pg_stats"], notified) + _span_line(report["spans"], notified)
     if "broker" in report:
-        b = report["broker"]
+        b, delivered = report["broker"], fig["rate"] * EVENTS_PER_APPLICATION
         lines.append(f"  raw broker : produce {b['produce']:,.0f} msg/s, consume {b['consume']:,.0f} msg/s "
-                     f"({b['count']:,} messages)")
+                     f"({b['count']:,} messages); the system delivered {delivered:,.0f} msg/s = "
+                     f"{_share(delivered, b['consume'])} of raw consume ({EVENTS_PER_APPLICATION} events per application "
+                     f"assumed, not counted)")
     if "pg" in report:
-        p = report["pg"]
-        lines.append(f"  raw pg     : {p['rate']:,.0f} tx/s ({p['count']:,} transactions, {p['connections']} connections)")
+        p, tx = report["pg"], fig["rate"] * report["pg_stats"]["xacts"] / max(notified, 1)
+        lines.append(f"  raw pg     : {p['rate']:,.0f} tx/s ({p['count']:,} transactions, {p['connections']} connections); "
+                     f"the system ran {tx:,.0f} tx/s = {_share(tx, p['rate'])} of it")
     return "\n".join(lines)
+
+
+def _share(part: float, whole: float) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "n/a"
+
+
+def _pg_lines(pg: dict, notified: int) -> list[str]:
+    per = max(notified, 1)
+    statements = pg["statements"]
+    counted = f"{sum(statements.values()) / per:,.1f} statements, " if statements is not None else ""
+    lines = [f"  PostgreSQL : {pg['xacts'] / per:,.1f} transactions, {counted}{pg['wal'] / per / 1000:,.1f} kB WAL "
+             f"per application (the bench's own queries left out)"]
+    if statements is None:
+        return lines + ["  statements : n/a (pg_stat_statements not loaded; transactions read at the last "
+                        "notification, so a little low)"]
+    top = sorted(statements.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_STATEMENTS]
+    return lines + [f"  {'top calls:' if i == 0 else '':<12} {calls / per:5.1f}  {_shorten(query)}"
+                    for i, (query, calls) in enumerate(top)]
+
+
+def _shorten(query: str, chars: int = 80) -> str:
+    flat = " ".join(query.split())
+    return flat if len(flat) <= chars else flat[:chars - 1] + "…"
+
+
+def _span_line(spans: dict, notified: int) -> list[str]:
+    per = max(notified, 1)
+    return [f"  spans      : {spans['traces'] / per:,.1f} per application in its traces "
+            f"({spans['total'] / per:,.1f} per application written in all)"]
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m jointaid.bench",
         description="Start `jointaid up` on a temporary data dir, push N applications through its HTTP API, wait "
-        "until all are notified, and report applications/s, submit→notified p50/p99 (database clock) and HTTP "
-        "submit latency; then measure this machine's raw limit on the same embedded broker and database: "
-        "produce/consume N×9 messages and N×9 small PostgreSQL transactions.")
+        "until all are notified, and report applications/s, submit→notified p50/p99 (database clock), HTTP "
+        "submit latency, CPU per application per process, and from PostgreSQL's counters over that phase "
+        "transactions, statements (top 5 too) and WAL bytes per application, plus spans per application; then "
+        f"measure this machine's raw limit on the same embedded broker and database (produce/consume "
+        f"N×{EVENTS_PER_APPLICATION} messages, N×{EVENTS_PER_APPLICATION} small PostgreSQL transactions) and the "
+        "system's rates as shares of it. The bench initialises the database itself with pg_stat_statements "
+        "preloaded (a plain `jointaid up` does not load it).")
     p.add_argument("-n", type=int, default=2000, help="applications to submit (default: 2000)")
     p.add_argument("--concurrency", type=int, default=32, help="HTTP requests in flight at once (default: 32)")
     p.add_argument("--timeout", type=float, default=None,
                    help="seconds to wait for all to be notified (default: 120 + N/5)")
     p.add_argument("--seed", type=int, default=0, help="seed of the mix of the four example shapes (default: 0)")
     p.add_argument("--no-raw", action="store_true", help="skip the raw broker and PostgreSQL measurements")
+    p.add_argument("--no-statements", action="store_true",
+                   help="do not preload pg_stat_statements (it costs a little on every statement); statements: n/a")
     p.add_argument("--keep", action="store_true", help="keep the temporary data dir (database, logs) afterwards")
     return p
 
@@ -462,6 +594,9 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="jointaid-bench-"))
     system = None
     try:
+        if not args.no_statements:
+            print("bench: initialising the database with pg_stat_statements preloaded ...", flush=True)
+            preload_statements(work / "data" / "pg")
         system = start_system(work / "data")
         wait_ready(system)
         report = asyncio.run(measure(system, args))

@@ -1,29 +1,16 @@
-import asyncio
-import contextlib
 import socket
 from pathlib import Path
 
-import uvicorn
-
 from services.intake.api import create_app
 from services.intake.status_view import HANDLERS
+from services.kit.health import serve_asgi
 from services.kit.runner import ServiceContext, ServiceSpec
 from services.kit.settings import Settings
 
 
 async def serve_http(ctx: ServiceContext) -> None:
-    config = uvicorn.Config(create_app(ctx), host=ctx.settings.http_host, port=ctx.settings.http_port,
-                            log_level="warning", access_log=False, lifespan="off")
-    server = uvicorn.Server(config)
-    server.capture_signals = contextlib.nullcontext  # the runner owns SIGTERM
     sockets = [listening_socket(ctx.settings)] if ctx.settings.http_reuse_port else None
-    serving = asyncio.create_task(server.serve(sockets=sockets))
-    try:
-        await asyncio.shield(serving)
-    except asyncio.CancelledError:
-        server.should_exit = True  # finish in-flight requests, then close the socket
-        await serving
-        raise
+    await serve_asgi(create_app(ctx), sockets=sockets, host=ctx.settings.http_host, port=ctx.settings.http_port)
 
 
 def listening_socket(settings: Settings) -> socket.socket:

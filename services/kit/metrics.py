@@ -8,7 +8,8 @@ Two modes, chosen by the environment the process starts with:
   restarted process's live gauges are not counted twice (counters and histograms of the dead process stay:
   they are the work it did).
 - **single process** (unset: one `jointaid run <service>`, compose, tests in-process): `REGISTRY` is this
-  process's own; intake serves it, the other services serve it on `JOINTAID_METRICS_PORT` when set.
+  process's own; intake serves it, the other services serve it on `JOINTAID_METRICS_PORT` when set
+  (services/kit/health.py: on the service's loop, with `/healthz` and `/readyz` beside it).
 No personal data in labels: service names, outcomes and event types only.
 """
 from __future__ import annotations
@@ -99,7 +100,8 @@ def mark_dead(pid: int, path: str | os.PathLike | None) -> None:
 
 
 def serve_http(port: int) -> None:
-    """Expose this process's own metrics on http://0.0.0.0:<port>/ (any path; a daemon thread; compose's workers)."""
+    """Expose this process's own metrics on http://0.0.0.0:<port>/ (any path; a daemon thread). The bare exporter:
+    `jointaid run` serves services.kit.health instead, the same metrics plus the workers' probes."""
     from prometheus_client import start_http_server
 
     start_http_server(port, registry=REGISTRY)

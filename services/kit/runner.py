@@ -10,7 +10,7 @@ from typing import Awaitable, Callable
 
 import asyncpg
 
-from services.kit import consumer, metrics
+from services.kit import consumer, health
 from services.kit.broker import make_broker
 from services.kit.db import connect_with_retry, migrate
 from services.kit.outbox import Relay
@@ -84,16 +84,17 @@ async def stop(ctx: ServiceContext) -> None:
 async def serve(spec: ServiceSpec, settings: Settings) -> None:
     """Run until SIGTERM/SIGINT, then stop consuming, let the relay finish its batch, close."""
     ctx = await start(spec, settings)
-    if settings.metrics_port:  # this process's own metrics, for a scraper (compose's workers)
-        metrics.serve_http(settings.metrics_port)
-        log.info("%s: metrics on :%d", spec.name, settings.metrics_port)
+    serving_http = []
+    if settings.metrics_port:  # this process's own metrics, /healthz and /readyz (compose's and deploy/k8s's workers)
+        serving_http.append(await health.start(ctx, settings.metrics_port))
+        log.info("%s: metrics, /healthz and /readyz on :%d", spec.name, settings.metrics_port)
     spans = span_store()
     flushing = asyncio.create_task(spans.run(settings.database_url), name="span-store") if spans else None
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
-    tasks = [asyncio.create_task(ctx.relay.run(), name="relay")]
+    tasks = [asyncio.create_task(ctx.relay.run(), name="relay"), *serving_http]
     tasks += [asyncio.create_task(job(ctx), name=getattr(job, "__name__", "job")) for job in spec.background]
     log.info("%s: running", spec.name)
     done_waiter = asyncio.create_task(stopping.wait())

@@ -238,11 +238,13 @@ def test_collector_sends_traces_to_jaeger():
 
 @pytest.mark.parametrize("service", [s for s in SERVICES if s != "intake"])
 def test_workers_expose_their_own_metrics(service):
-    """Only intake serves HTTP: each worker serves its own Prometheus registry on JOINTAID_METRICS_PORT."""
+    """Each worker serves its own Prometheus registry, /healthz and /readyz on JOINTAID_METRICS_PORT; its
+    healthcheck asks that port's /readyz."""
     container = service_container(service)
     port = Settings.from_env(env_of(container)).metrics_port
     assert port, f"{service}: JOINTAID_METRICS_PORT is not set"
     assert str(port) in [str(p) for p in container.get("expose", [])], f"{service}: port {port} not exposed"
+    assert f"127.0.0.1:{port}/readyz" in str(container["healthcheck"]["test"]), f"{service}: healthcheck is not its /readyz"
 
 
 def test_intake_serves_metrics_itself():

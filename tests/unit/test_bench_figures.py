@@ -1,0 +1,57 @@
+"""The bench's figures from PostgreSQL's counters and its summary lines: numbers in, exact text out."""
+from __future__ import annotations
+
+from jointaid.bench import Submitted, pg_figures, summary
+
+LONG = "SELECT a,\n       b FROM t WHERE x = $1 " + "AND y = $2 " * 10
+
+
+def report(statements: dict | None) -> dict:
+    return {
+        "n": 200, "counts": {"notified": 200},
+        "submitted": Submitted(ids=["x"] * 200, latencies_ms=[10.0] * 200),
+        "system": {"seconds": 4.0, "rate": 50.0, "p50": 900.0, "p99": 2000.0},
+        "cpu": {"intake": 2.0, "postgres": 4.0, "load client": 1.0},
+        "pg_stats": {"xacts": 1060, "wal": 20_280_000, "statements": statements},
+        "spans": {"traces": 8200, "total": 8260},
+        "broker": {"count": 2200, "produce": 20_000.0, "consume": 25_000.0, "consumed": 2200},
+        "pg": {"count": 2200, "rate": 2650.0, "connections": 8},
+    }
+
+
+def test_summary_prints_counters_per_application_and_shares_of_the_raw_limits():
+    statements = {"INSERT INTO outbox(event_id) VALUES ($1)": 2200, "COMMIT": 1100, "BEGIN": 1100,
+                  LONG: 12, "SELECT 2": 6, "SELECT 3": 2}
+    lines = summary(report(statements)).splitlines()
+    assert lines[3:] == [
+        "  PostgreSQL : 5.3 transactions, 22.1 statements, 101.4 kB WAL per application (the bench's own queries left out)",
+        "  top calls:    11.0  INSERT INTO outbox(event_id) VALUES ($1)",
+        "                 5.5  BEGIN",
+        "                 5.5  COMMIT",
+        "                 0.1  SELECT a, b FROM t WHERE x = $1 AND y = $2 AND y = $2 AND y = $2 AND y = $2 AND…",
+        "                 0.0  SELECT 2",
+        "  spans      : 41.0 per application in its traces (41.3 per application written in all)",
+        "  raw broker : produce 20,000 msg/s, consume 25,000 msg/s (2,200 messages); the system delivered 550 msg/s "
+        "= 2.2% of raw consume (11 events per application assumed, not counted)",
+        "  raw pg     : 2,650 tx/s (2,200 transactions, 8 connections); the system ran 265 tx/s = 10.0% of it",
+    ]
+    assert len(lines[7]) == 22 + 80  # the query text flattened and cut to 80 characters
+
+
+def test_summary_without_pg_stat_statements_says_so():
+    lines = summary(report(None)).splitlines()
+    assert lines[3:5] == [
+        "  PostgreSQL : 5.3 transactions, 101.4 kB WAL per application (the bench's own queries left out)",
+        "  statements : n/a (pg_stat_statements not loaded; transactions read at the last notification, so a little low)",
+    ]
+
+
+def test_transactions_are_read_late_less_those_ended_after_the_phase_and_the_benchs_own():
+    before = {"xacts": 100, "wal": 1000, "calls": {"own": 2, "BEGIN": 10, "COMMIT": 10, "X": 5}}
+    notified = {"xacts": 900, "wal": 51_000, "calls": {"own": 40, "BEGIN": 410, "COMMIT": 410, "X": 405, "Y": 3}}
+    settled = {"xacts": 1400, "wal": 52_000, "calls": {"own": 52, "BEGIN": 430, "COMMIT": 428, "ROLLBACK": 2,
+                                                         "ROLLBACK TO SAVEPOINT $1": 7, "X": 425, "Y": 3}}
+    # 1400 - 100, less 12 bench statements + 18 COMMITs + 2 ROLLBACKs after the phase, less 38 bench statements in it
+    assert pg_figures(before, notified, settled, True) == {
+        "xacts": 1230, "wal": 50_000, "statements": {"BEGIN": 400, "COMMIT": 400, "X": 400, "Y": 3}}
+    assert pg_figures(before, notified, settled, False) == {"xacts": 800, "wal": 50_000, "statements": None}
