@@ -31,9 +31,9 @@ async def settle_if_complete(tx: Tx) -> None:
     application = await store.lock_unsettled(tx.conn, tx.application_id)
     if application is None:
         return  # not verified yet (answers can overtake it), or already settled
-    decisions = await store.decisions_of(tx.conn, tx.application_id)
-    if settlement.missing_layers(application["expected_layers"], [d.layer for d in decisions]):
+    if settlement.missing_layers(application["expected_layers"], application["answered"]):
         return
+    decisions = await store.decisions_of(tx.conn, tx.application_id)
     lines = settlement.payment_lines(decisions)
     await store.mark_settled(tx.conn, tx.application_id)
     if not lines:

@@ -36,8 +36,11 @@ async def record_decision(conn, application_id, event_id, decision: Decision, tr
 
 
 async def lock_unsettled(conn, application_id) -> asyncpg.Record | None:
+    """The open application, locked, with `answered`: the layers whose answer is in (one statement,
+    because most calls find an answer still missing and need nothing more)."""
     return await conn.fetchrow(
-        "SELECT * FROM applications WHERE application_id = $1 AND settled_at IS NULL FOR UPDATE", application_id
+        "SELECT a.*, ARRAY(SELECT layer FROM decisions d WHERE d.application_id = a.application_id) AS answered"
+        " FROM applications a WHERE a.application_id = $1 AND a.settled_at IS NULL FOR UPDATE", application_id
     )
 
 

@@ -33,13 +33,20 @@ def verifier_of(settings) -> tokens.Verifier:
     return tokens.Verifier(key.public, key.kid, settings.token_audience, settings.jwks_url, settings.oidc_issuer)
 
 
+# One server span per request is what a trace needs. FastAPI's spans per dependency, endpoint and
+# serialization cost more than the request's own work at our rates; its OTel metrics duplicate our
+# Prometheus ones; its OTel logs would carry exception messages, which may hold personal data.
+HTTP_TELEMETRY = {"operation_spans": False, "metrics": False, "logs": False}
+
+
 def create_app(ctx) -> FastAPI:
     verifier = verifier_of(ctx.settings)
     signing_key = tokens.load_signing_key(ctx.settings.keys_dir)
     app = FastAPI(title="jointaid", version="1", summary="One application in, every department decides, one payment out.",
                   description="The events departments integrate through: [AsyncAPI page](/docs/asyncapi.html), "
                               "[AsyncAPI document](/docs/asyncapi), JSON Schemas under /docs/schemas/.",
-                  dependencies=[Depends(access.make_authorize(verifier))])
+                  dependencies=[Depends(access.make_authorize(verifier))],
+                  telemetry=HTTP_TELEMETRY)
     app.add_exception_handler(access.Refusal, access.refused)
     limits.install(app)  # body size/depth/content type; database away -> 503
     login.install(app, verifier)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Awaitable, Callable, Literal, Union
 
 import asyncpg
@@ -47,10 +47,14 @@ class Tx:
     conn: asyncpg.Connection
     producer: str
     application_id: object
+    deferred: list | None = field(default=None, repr=False)  # a batch's outbox rows, written before it commits
 
     async def emit(self, event_type: str, data: BaseModel) -> Envelope:
         event = new_envelope(event_type, self.application_id, self.producer, data)
-        await outbox.enqueue(self.conn, topic_of(event_type), event)
+        if self.deferred is None:
+            await outbox.enqueue(self.conn, topic_of(event_type), event)
+        else:
+            self.deferred.append(outbox.row(topic_of(event_type), event))
         return event
 
 
@@ -162,7 +166,9 @@ async def apply_batch(ctx: "ServiceContext", deliveries: list[Delivery]) -> None
     try:
         async with ctx.pool.acquire() as conn, conn.transaction():
             fresh = await inbox.claim_many(conn, ctx.name, [d.event.event_id for d in deliveries])
-            applied = [await _apply(ctx, conn, d, fresh) for d in deliveries]
+            emitted: list[tuple] = []
+            applied = [await _apply(ctx, conn, d, fresh, emitted) for d in deliveries]
+            await outbox.insert(conn, emitted)
     except CONNECTION_ERRORS:
         metrics.processed(ctx.name, "retried")
         log.warning("%s: database unavailable; %d events will be redelivered", ctx.name, len(deliveries))
@@ -180,13 +186,14 @@ async def apply_batch(ctx: "ServiceContext", deliveries: list[Delivery]) -> None
         metrics.processed(ctx.name, "handled" if done else "duplicate")
 
 
-async def _apply(ctx: "ServiceContext", conn: asyncpg.Connection, delivery: Delivery, fresh: set) -> bool:
+async def _apply(ctx: "ServiceContext", conn: asyncpg.Connection, delivery: Delivery, fresh: set,
+                 emitted: list[tuple]) -> bool:
     """Handle one event of a claimed batch; False for one the inbox had (or an earlier copy in this batch)."""
     if delivery.event.event_id not in fresh:
         return False
     fresh.discard(delivery.event.event_id)
     with continued_span(delivery):
-        await delivery.handler(Tx(conn, ctx.name, delivery.event.application_id), delivery.event, delivery.data)
+        await delivery.handler(Tx(conn, ctx.name, delivery.event.application_id, emitted), delivery.event, delivery.data)
     return True
 
 

@@ -24,14 +24,23 @@ tracer = trace.get_tracer("jointaid.outbox")
 
 async def enqueue(conn: asyncpg.Connection, topic: str, event: Envelope) -> None:
     """Store `event` for publication; call inside the transaction that made it true."""
-    await conn.execute(
-        "INSERT INTO outbox(event_id, application_id, topic, payload, trace_headers) VALUES ($1, $2, $3, $4, $5)",
-        event.event_id,
-        event.application_id,
-        topic,
-        event.model_dump_json().encode(),
-        json.dumps(tracing.capture()),  # keep the trace: the relay publishes under this context
-    )
+    await insert(conn, [row(topic, event)])
+
+
+def row(topic: str, event: Envelope) -> tuple:
+    """An outbox row, made where the event is emitted: it keeps that place's trace context, under
+    which the relay publishes it."""
+    return event.event_id, event.application_id, topic, event.model_dump_json().encode(), json.dumps(tracing.capture())
+
+
+async def insert(conn: asyncpg.Connection, rows: list[tuple]) -> None:
+    """Rows in one statement, in order (a consumer batch's events: one insert, not one each)."""
+    if rows:
+        await conn.execute(
+            "INSERT INTO outbox(event_id, application_id, topic, payload, trace_headers)"
+            " SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bytea[], $5::jsonb[])",
+            *(list(column) for column in zip(*rows)),
+        )
 
 
 class Relay:
