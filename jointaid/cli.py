@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "registry":
             return registry_import(args)
     except PolicyError as exc:
-        print(f"jointaid: the policy file is not valid: {exc}", file=sys.stderr)
+        print(f"jointaid: the policy is not valid: {exc}", file=sys.stderr)
         return 2
     return 2
 
@@ -133,11 +133,11 @@ def run_service(name: str) -> int:
     from services.kit.runner import configure_logging, serve
     from services.kit.settings import Settings
 
-    from services.kit.policy import current_policy
+    from services.kit.policy import check_policies
 
     settings = Settings.from_env()
     configure_logging(settings.log_level)
-    current_policy()  # refuse to start on a bad policy file
+    check_policies()  # refuse to start on a bad policy version (every one is validated); log each
     asyncio.run(serve(spec_of(name, settings), settings))
     return 0
 

@@ -9,7 +9,7 @@ from jointaid.registry import MODULES, spec_of
 from jointaid.topics import ensure_topics
 from services.kit.db import migrate
 from services.kit.kafka_security import security
-from services.kit.policy import current_policy
+from services.kit.policy import check_policies
 from services.kit.settings import Settings
 from services.kit.span_store import migrate_telemetry
 
@@ -17,8 +17,7 @@ log = logging.getLogger(__name__)
 
 
 async def prepare(settings: Settings, *, redrive_unfinished: bool) -> None:
-    policy = current_policy()  # a bad policy file stops start-up here, naming the field
-    log.info("policy %s (effective from %s)", policy.version, policy.effective_from)
+    check_policies(log)  # every version validated and logged; a bad one stops start-up here, naming file and rule
     await ensure_topics(settings.kafka_bootstrap_servers, settings.partitions, security=security(settings))
     for name in MODULES:
         await migrate(settings.database_url, name, spec_of(name, settings).migrations)

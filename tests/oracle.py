@@ -8,13 +8,13 @@ from services.departments.civil_affairs import rules as civil_affairs
 from services.departments.medical_insurance import rules as medical_insurance
 from services.departments.red_cross import rules as red_cross
 from services.disbursement.settlement import payment_lines
-from services.kit.policy import current_policy
+from services.kit.policy import policy_on
 from services.verification.facts import derive_facts
 
 
 def expected_total_fen(body: dict, submitted_on: date) -> int:
     """The single payment's total, assuming the Red Cross fund can cover its grant."""
-    policy = current_policy()
+    policy = policy_on(submitted_on)  # as the departments: the version in force that day
     facts = derive_facts(ApplicationIn.model_validate(body), submitted_on)
     living, trail = civil_affairs.decide_living(facts, policy)
     insurance, assistance, trail = medical_insurance.decide(facts, trail, policy)

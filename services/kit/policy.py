@@ -1,17 +1,28 @@
-"""The region policy: every number of the rulebook, loaded from a versioned TOML file.
+"""The region policy: every number of the rulebook, loaded from versioned, effective-dated TOML files.
 
 Money is integer yuan in the file (keys end in `_yuan`) and integer fen in code (properties
 end in `_fen`); ratios and multipliers are integer basis points (`_bp`, 10,000 = 100%).
 Nothing is a float: the models accept strict integers only.
+
+A region's policy is a *set* of versions (DOMAIN.md "The caseload", Policy versions): each file
+is one version with its `effective_from`; a version is in force from that day until the next
+version's. An application is decided under the version in force on its submission date
+(`policy_on(facts.submitted_on)`), a monthly amount for period `YYYY-MM` under the version in
+force on the period's first day (`policy_for_period`).
 """
 from __future__ import annotations
 
+import logging
 import os
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
 from functools import lru_cache
 import tomllib
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, field_validator
 
@@ -234,12 +245,138 @@ def load_policy(path: str | Path) -> Policy:
 
 
 def default_policy_path() -> Path:
-    """`$JOINTAID_POLICY` when set, else `<repo>/policies/default.toml`."""
+    """`$JOINTAID_POLICY` when set (a file: one version; a directory: all its *.toml), else `<repo>/policies`."""
     override = os.environ.get(ENV_POLICY)
-    return Path(override) if override else ROOT / "policies" / "default.toml"
+    return Path(override) if override else ROOT / "policies"
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+PERIOD = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
+
+
+def period_start(period: str) -> date:
+    """The first day of a period written `YYYY-MM` ("2027-12" -> 2027-12-01); anything else is a ValueError."""
+    match = PERIOD.fullmatch(period) if isinstance(period, str) else None
+    if not match or int(match.group(1)) < 1:
+        raise ValueError(f"period {period!r} is not a month: a period is written YYYY-MM (e.g. 2027-01)")
+    return date(int(match.group(1)), int(match.group(2)), 1)
+
+
+@dataclass(frozen=True)
+class PolicySet:
+    """Every version of one region's policy, sorted by effective_from; `sources[i]` is the file of `versions[i]`."""
+    versions: tuple[Policy, ...]
+    sources: tuple[Path, ...]
+
+    def __post_init__(self) -> None:
+        if not self.versions or len(self.versions) != len(self.sources):
+            raise PolicyError("a policy set needs at least one version, each with its file")
+        order = sorted(range(len(self.versions)), key=lambda i: self.versions[i].effective_from)
+        object.__setattr__(self, "versions", tuple(self.versions[i] for i in order))
+        object.__setattr__(self, "sources", tuple(self.sources[i] for i in order))
+        self._check()
+
+    def _check(self) -> None:
+        first, first_source = self.versions[0], self.sources[0]
+        seen: dict[str, Path] = {}
+        for policy, source in zip(self.versions, self.sources):
+            if policy.region != first.region:
+                raise PolicyError(
+                    f"{source}: region {policy.region!r} differs from {first.region!r} of {first_source}: "
+                    f"a policy set holds the versions of one region (mixed regions)")
+            if policy.version in seen:
+                raise PolicyError(
+                    f"{source}: version {policy.version!r} is also the version of {seen[policy.version]}: "
+                    f"each version needs its own name")
+            seen[policy.version] = source
+        for (earlier, earlier_source), (later, later_source) in zip(
+                zip(self.versions, self.sources), zip(self.versions[1:], self.sources[1:])):
+            if earlier.effective_from == later.effective_from:
+                raise PolicyError(
+                    f"{later_source}: effective_from {later.effective_from} is also the effective_from of "
+                    f"{earlier_source} ({earlier.version}): two versions cannot be in force on the same day (overlap)")
+
+    @property
+    def region(self) -> str:
+        return self.versions[0].region
+
+    def index_on(self, day: date) -> int:
+        index = bisect_right([policy.effective_from for policy in self.versions], day) - 1
+        if index < 0:
+            first = self.versions[0]
+            raise PolicyError(
+                f"no policy version in force on {day}: the first version, {first.version} ({self.sources[0]}), "
+                f"is effective from {first.effective_from} (a gap before the first version)")
+        return index
+
+    def on(self, day: date) -> Policy:
+        """The version in force on `day`: the latest whose effective_from is on or before it."""
+        return self.versions[self.index_on(day)]
+
+    def for_period(self, period: str) -> Policy:
+        """The version in force on the first day of `period` (`YYYY-MM`)."""
+        return self.on(period_start(period))
+
+    def source_of(self, policy: Policy) -> Path:
+        return self.sources[self.versions.index(policy)]
+
+
+def load_policy_set(path: str | Path) -> PolicySet:
+    """A file (a set of one version) or a directory (every *.toml in it, all validated); PolicyError names file and rule."""
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(child for child in path.glob("*.toml") if child.is_file())
+        if not files:
+            raise PolicyError(f"{path}: no policy files (*.toml) in the directory")
+    else:
+        files = [path]
+    return PolicySet(tuple(load_policy(file) for file in files), tuple(files))
 
 
 @lru_cache(maxsize=1)
+def policy_set() -> PolicySet:
+    """The policy set of this process, loaded once from default_policy_path() (policy_set.cache_clear() to reload)."""
+    return load_policy_set(default_policy_path())
+
+
+def policy_versions() -> tuple[Policy, ...]:
+    """Every version of this process's policy set, sorted by effective_from (cached with policy_set)."""
+    return policy_set().versions
+
+
+def policy_on(day: date) -> Policy:
+    """The version in force on `day` (an application: its submission date)."""
+    return policy_set().on(day)
+
+
+def policy_for_period(period: str) -> Policy:
+    """The version in force on the first day of `period` ("2027-12"); a malformed period is a ValueError."""
+    return policy_set().for_period(period)
+
+
+def today_in_shanghai() -> date:
+    return datetime.now(SHANGHAI).date()
+
+
 def current_policy() -> Policy:
-    """The policy of this process, loaded once from default_policy_path() (cache_clear() to reload)."""
-    return load_policy(default_policy_path())
+    """The version in force today (Asia/Shanghai), for a caller that has no date of its own.
+
+    A decision has one: use policy_on(facts.submitted_on). `current_policy.cache_clear()` reloads the set.
+    """
+    return policy_on(today_in_shanghai())
+
+
+current_policy.cache_clear = policy_set.cache_clear  # type: ignore[attr-defined]
+policy_versions.cache_clear = policy_set.cache_clear  # type: ignore[attr-defined]
+
+
+def check_policies(logger: logging.Logger | None = None) -> PolicySet:
+    """Start-up: load and validate every version (PolicyError stops the process), log each, and the one in force today."""
+    log = logger or logging.getLogger(__name__)
+    policies = policy_set()
+    for policy, source in zip(policies.versions, policies.sources):
+        log.info("policy %s (%s) effective from %s, file %s", policy.version, policy.region or "no region",
+                 policy.effective_from, source)
+    today = today_in_shanghai()
+    log.info("policy in force today (%s): %s", today, policies.on(today).version)
+    return policies

@@ -23,7 +23,7 @@ ENV_VARS = {
     "DATABASE_URL": "PostgreSQL URL (required for `jointaid run`)",
     "JOINTAID_ENABLE_IDEMPOTENCE": "1 to turn on the idempotent producer (Apache Kafka); Tansu refuses it",
     "JOINTAID_PARTITIONS": "partitions per topic when topics are created (default 6)",
-    "JOINTAID_POLICY": "path of the policy file (default policies/default.toml)",
+    "JOINTAID_POLICY": "the policy: a file (one version) or a directory (every *.toml a version; default policies/)",
     "JOINTAID_HTTP_HOST": "intake's listen address (default 127.0.0.1)",
     "JOINTAID_HTTP_PORT": "intake's port (default 8000)",
     "JOINTAID_HTTP_REUSE_PORT": "1: bind intake's port with SO_REUSEPORT, so several intake replicas share it (`up --replicas`)",

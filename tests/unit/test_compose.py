@@ -23,6 +23,7 @@ from jointaid.cli import parser as cli_parser
 from services.intake.tokens import ROLES, STAFF_ROLES
 from services.kit.consumer import topic_of
 from services.kit.kafka_security import security
+from services.kit.policy import load_policy_set
 from services.kit.settings import ENV_VARS, REQUIRED_ENV, SERVICES, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -187,7 +188,8 @@ def test_dockerfile():
     for source in re.findall(r"^COPY (?!--from)(?:--\S+ )*(\S+) \S+$", text, re.M):
         assert (ROOT / source).exists(), f"COPY {source}: no such path"
     policy = re.search(r"JOINTAID_POLICY=/app/(\S+)", text)
-    assert policy and (ROOT / policy.group(1)).is_file(), "the policy file is not package data: the image points at it"
+    assert policy and (ROOT / policy.group(1)).exists(), "the policy is not package data: the image points at it"
+    assert len(load_policy_set(ROOT / policy.group(1)).versions) >= 2, "the image gets every version, not one file"
 
 
 def test_topics_are_created_before_the_services_start():

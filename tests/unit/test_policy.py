@@ -135,8 +135,10 @@ def test_format_bp(ratio_bp: int, text: str) -> None:
 # ---- paths --------------------------------------------------------------------------------
 
 def test_default_policy_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The directory of every version of the default region (default.toml is its first version)."""
     monkeypatch.delenv("JOINTAID_POLICY", raising=False)
-    assert default_policy_path() == DEFAULT
+    assert default_policy_path() == DEFAULT.parent
+    assert DEFAULT in sorted(default_policy_path().glob("*.toml"))
 
 
 def test_default_policy_path_from_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

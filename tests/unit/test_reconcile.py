@@ -8,7 +8,7 @@ import pytest
 
 from contracts.events import RegistryPerson, Residence
 from services.departments.civil_affairs import rules as civil_affairs
-from services.kit.policy import current_policy
+from services.kit.policy import policy_on
 from services.verification.facts import derive_facts
 from services.verification.reconcile import Refused
 from tests.unit.test_facts import EXAMPLES, SUBMITTED_ON, app_of
@@ -37,7 +37,7 @@ def facts(people: dict[str, RegistryPerson], body: dict | None = None):
 
 
 def living(facts_):
-    return civil_affairs.decide_living(facts_, current_policy())[0]
+    return civil_affairs.decide_living(facts_, policy_on(SUBMITTED_ON))[0]
 
 
 def test_registries_that_agree_change_nothing_but_the_marks():

@@ -5,12 +5,12 @@ from contracts.events import DecisionMade, Outcome
 from services.departments.decisions import made_by_layer, publish_decision
 from services.departments.red_cross import fund, rules
 from services.kit.consumer import Tx
-from services.kit.policy import current_policy
+from services.kit.policy import policy_on
 
 
 @made_by_layer(4)
 async def on_temporary_decided(tx: Tx, event, made: DecisionMade) -> None:
-    policy = current_policy()
+    policy = policy_on(made.facts.submitted_on)  # the version in force on the submission date
     decision, trail = rules.decide(made.facts, made.trail, policy)
     if decision.outcome is Outcome.approved and decision.amount_fen > 0:
         year = made.facts.submitted_on.year
