@@ -12,6 +12,8 @@ from enum import Enum
 from pydantic import BaseModel, ConfigDict, Field
 
 Fen = int  # integer fen; 1 yuan = 100 fen
+Period = str  # a month, YYYY-MM
+PERIOD_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 
 
 class _Model(BaseModel):
@@ -169,8 +171,18 @@ class PaymentLine(_Model):
     amount_fen: Fen = Field(ge=0)
 
 
+class PaymentKind(str, Enum):
+    application = "application"
+    monthly = "monthly"
+    price_subsidy = "price_subsidy"
+    advance = "advance"
+    supplement = "supplement"
+
+
 class PaymentIssued(_Model):
-    """One per application. payment_id is null when the total is zero (no payment, still one message)."""
+    """One per application (kind application), or per entitlement of a payment run (monthly, price_subsidy:
+    then `recipient_id`, `period` and `run_id` say which). payment_id is null when the total is zero (no
+    payment, still one message)."""
     payment_id: uuid.UUID | None
     total_fen: Fen = Field(ge=0)
     lines: tuple[PaymentLine, ...]
@@ -180,6 +192,10 @@ class PaymentIssued(_Model):
     language: Language = Language.zh
     declared_only_members: tuple[int, ...] = Field(
         default=(), description="members (1-based) no registry knew: decided on the declaration")
+    kind: PaymentKind = PaymentKind.application
+    recipient_id: uuid.UUID | None = None
+    period: Period | None = Field(default=None, pattern=PERIOD_PATTERN)
+    run_id: uuid.UUID | None = None
 
 
 class PaymentFailed(_Model):
@@ -230,6 +246,80 @@ class RegistryRecordsSubmitted(_Model):
     records: tuple[dict, ...] = Field(min_length=1)
 
 
+# ---- the caseload (caseload <-> intake, disbursement, notification) ------------------------
+
+class RecipientStatus(str, Enum):
+    extreme_poverty = "extreme_poverty"
+    mla = "mla"
+    low_income = "low_income"
+    exited = "exited"
+
+
+class RecipientChange(str, Enum):
+    enrolled = "enrolled"    # an application approved for a caseload program
+    imported = "imported"    # moved in by `jointaid caseload import`
+    continued = "continued"  # annual review: same status and amount
+    adjusted = "adjusted"    # annual review: new amount
+    changed = "changed"      # annual review: new status
+    exited = "exited"        # annual review: no longer eligible
+
+
+class RecipientChanged(_Model):
+    """A household of the caseload, after a change (key and envelope application_id: recipient_id).
+    No personal data: members are counted, not named."""
+    recipient_id: uuid.UUID
+    change: RecipientChange
+    status: RecipientStatus
+    monthly_amount_fen: Fen = Field(ge=0)
+    members: int = Field(ge=1)
+    region_code: str
+    enrolled_on: date
+    next_review_on: date
+    effective_period: Period | None = Field(default=None, pattern=PERIOD_PATTERN,
+                                            description="the first period paid under this change")
+    reason: str = ""
+    reason_zh: str = ""
+    application_id: uuid.UUID | None = Field(default=None, description="the application that enrolled it")
+    language: Language = Language.zh
+
+
+class RunKind(str, Enum):
+    monthly = "monthly"
+    price_subsidy = "price_subsidy"
+
+
+class PaymentRunRequested(_Model):
+    """An operator started a payment run (key and envelope application_id: run_id)."""
+    run_id: uuid.UUID
+    kind: RunKind
+    period: Period = Field(pattern=PERIOD_PATTERN)
+    cpi_yoy_bp: int | None = Field(default=None, ge=-10000, le=100000)
+    food_cpi_yoy_bp: int | None = Field(default=None, ge=-10000, le=100000)
+    requested_by: str
+
+
+class EntitlementMade(_Model):
+    """One household's payment of a run, for disbursement to pay (key and envelope application_id:
+    recipient_id). Carries the payout account: only disbursement reads this topic."""
+    entitlement_id: uuid.UUID
+    run_id: uuid.UUID
+    recipient_id: uuid.UUID
+    kind: RunKind
+    period: Period = Field(pattern=PERIOD_PATTERN)
+    program: Program
+    amount_fen: Fen = Field(gt=0)
+    members: int = Field(ge=1)
+    payout_account: PayoutAccount
+    language: Language = Language.zh
+
+
+class ReviewRequested(_Model):
+    """An operator started the annual review of every recipient due by `as_of` (key: review_id)."""
+    review_id: uuid.UUID
+    as_of: date
+    requested_by: str
+
+
 EVENT_MODELS: dict[str, type[_Model]] = {
     "aid.application.submitted.v1": ApplicationSubmitted,
     "aid.application.verified.v1": ApplicationVerified,
@@ -242,4 +332,8 @@ EVENT_MODELS: dict[str, type[_Model]] = {
     "aid.registry.query.v1": RegistryQuery,
     "aid.registry.answered.v1": RegistryAnswered,
     "aid.registry.records.v1": RegistryRecordsSubmitted,
+    "aid.recipient.changed.v1": RecipientChanged,
+    "aid.payment_run.requested.v1": PaymentRunRequested,
+    "aid.entitlement.made.v1": EntitlementMade,
+    "aid.review.requested.v1": ReviewRequested,
 }

@@ -23,6 +23,10 @@ PRODUCERS: dict[str, tuple[str, ...]] = {
     "aid.registry.query.v1": ("verification",),
     "aid.registry.answered.v1": ("registries",),
     "aid.registry.records.v1": ("intake",),
+    "aid.recipient.changed.v1": ("caseload",),
+    "aid.payment_run.requested.v1": ("intake",),
+    "aid.entitlement.made.v1": ("caseload",),
+    "aid.review.requested.v1": ("intake",),
 }
 
 

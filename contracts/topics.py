@@ -1,4 +1,5 @@
-"""Kafka topic names (contract: DESIGN.md). Every message is keyed by application_id."""
+"""Kafka topic names (contract: DESIGN.md). Keyed by application_id, except where a comment says otherwise
+(the envelope's application_id field then carries that key)."""
 
 APPLICATION_SUBMITTED = "aid.application.submitted"
 APPLICATION_VERIFIED = "aid.application.verified"
@@ -12,6 +13,10 @@ DLQ = "aid.dlq"
 REGISTRY_QUERY = "aid.registry.query"
 REGISTRY_ANSWERED = "aid.registry.answered"
 REGISTRY_RECORDS = "aid.registry.records"  # records posted through the API, on their way to the registries
+RECIPIENT_CHANGED = "aid.recipient.changed"  # key: recipient_id
+PAYMENT_RUN_REQUESTED = "aid.payment_run.requested"  # key: run_id
+ENTITLEMENT_MADE = "aid.entitlement.made"  # key: recipient_id
+REVIEW_REQUESTED = "aid.review.requested"  # key: review_id
 
 ALL_TOPICS = (
     APPLICATION_SUBMITTED,
@@ -26,4 +31,8 @@ ALL_TOPICS = (
     REGISTRY_QUERY,
     REGISTRY_ANSWERED,
     REGISTRY_RECORDS,
+    RECIPIENT_CHANGED,
+    PAYMENT_RUN_REQUESTED,
+    ENTITLEMENT_MADE,
+    REVIEW_REQUESTED,
 )

@@ -15,6 +15,7 @@ MODULES = {
     "red_cross": "services.departments.red_cross.main",
     "disbursement": "services.disbursement.main",
     "notification": "services.notification.main",
+    "caseload": "services.caseload.main",
 }
 assert tuple(MODULES) == SERVICES
 

@@ -25,10 +25,10 @@ acl() {  # acl PRINCIPAL OPERATION RESOURCE...
 }
 
 # intake
-acl User:intake Describe --group civil_affairs --group disbursement --group medical_insurance --group notification --group red_cross --group registries --group verification --topic aid.payment.failed --topic aid.registry.answered --topic aid.registry.query
+acl User:intake Describe --group caseload --group civil_affairs --group disbursement --group medical_insurance --group notification --group red_cross --group registries --group verification --topic aid.entitlement.made --topic aid.payment.failed --topic aid.recipient.changed --topic aid.registry.answered --topic aid.registry.query
 acl User:intake IdempotentWrite --cluster
 acl User:intake Read --group intake --topic aid.application.rejected --topic aid.application.submitted --topic aid.application.verified --topic aid.case.escalated --topic aid.decision.made --topic aid.notification.sent --topic aid.payment.issued
-acl User:intake Write --topic aid.application.submitted --topic aid.dlq --topic aid.registry.records
+acl User:intake Write --topic aid.application.submitted --topic aid.dlq --topic aid.payment_run.requested --topic aid.registry.records --topic aid.review.requested
 
 # verification
 acl User:verification IdempotentWrite --cluster
@@ -64,3 +64,8 @@ acl User:disbursement Write --topic aid.case.escalated --topic aid.dlq --topic a
 acl User:notification IdempotentWrite --cluster
 acl User:notification Read --group notification --topic aid.application.rejected --topic aid.payment.issued
 acl User:notification Write --topic aid.dlq --topic aid.notification.sent
+
+# caseload
+acl User:caseload IdempotentWrite --cluster
+acl User:caseload Read --group caseload --topic aid.application.submitted --topic aid.application.verified --topic aid.decision.made
+acl User:caseload Write --topic aid.dlq --topic aid.entitlement.made --topic aid.recipient.changed

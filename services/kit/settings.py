@@ -15,6 +15,7 @@ SERVICES = (
     "red_cross",
     "disbursement",
     "notification",
+    "caseload",
 )
 
 # Every variable a service reads, with what it is for (compose.yaml must set the required ones).

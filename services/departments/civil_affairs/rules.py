@@ -154,7 +154,7 @@ def _extreme_poverty_zh(facts: HouseholdFacts, policy: Policy, amount: int) -> s
     return f"每月发放基本生活费 {n} 人 × {yuan_zh(basic)}{terms}，共 {yuan_zh(amount)}"
 
 
-def _living_amount(status: HouseholdStatus, facts: HouseholdFacts, policy: Policy) -> tuple[int, str]:
+def living_amount(status: HouseholdStatus, facts: HouseholdFacts, policy: Policy) -> tuple[int, str]:
     if status == HouseholdStatus.extreme_poverty:
         return extreme_poverty_support_fen(facts, policy)
     if status == HouseholdStatus.mla:
@@ -208,7 +208,7 @@ def decide_living(facts: HouseholdFacts, policy: Policy) -> tuple[Decision, Laye
     checks, passed_over = status_checks(facts, policy), []
     for status, conditions in checks.items():
         if all(check.ok for check in conditions):
-            amount, amount_text = _living_amount(status, facts, policy)
+            amount, amount_text = living_amount(status, facts, policy)
             why_not = f" (not {', '.join(passed_over)})" if passed_over else ""
             reason = (f"{STATUS_LABELS[status]}: {'; '.join(c.text for c in conditions)}. "
                       f"{amount_text}{why_not}")
