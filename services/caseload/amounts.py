@@ -51,3 +51,14 @@ def monthly_amount_fen(status: RecipientStatus | str, facts: HouseholdFacts, pol
     if status in (RecipientStatus.extreme_poverty, RecipientStatus.mla):
         return max(0, living_amount(HouseholdStatus(status.value), facts, policy)[0])
     return 0
+
+
+def terms_for_period(period: str, status: str, facts_json: str, exited_from: str | None, prior_status: str | None,
+                     prior_facts_json: str | None, changed_from: str | None) -> tuple[str, str] | None:
+    """(status, facts JSON) a recipient is paid by in `period`, or None when exited by then. A review's
+    change takes effect from `changed_from`; before it, the prior status and facts hold."""
+    if exited_from is not None and period >= exited_from:
+        return None
+    if changed_from is not None and period < changed_from and prior_status is not None:
+        return prior_status, prior_facts_json or facts_json
+    return None if status == "exited" else (status, facts_json)

@@ -31,6 +31,11 @@ CREATE TABLE recipients (
     next_review_on      date NOT NULL,
     first_period        text NOT NULL CHECK (first_period ~ '^[0-9]{4}-(0[1-9]|1[0-2])$'),  -- first period a run pays
     exited_from         text CHECK (exited_from ~ '^[0-9]{4}-(0[1-9]|1[0-2])$'),            -- first period not paid
+    -- A review's outcome takes effect from a later period: until `changed_from`, runs pay by the
+    -- prior status and facts (services.caseload.amounts.terms_for_period).
+    prior_status        text CHECK (prior_status IN ('extreme_poverty', 'mla', 'low_income')),
+    prior_facts         jsonb,
+    changed_from        text CHECK (changed_from ~ '^[0-9]{4}-(0[1-9]|1[0-2])$'),
     source              text NOT NULL CHECK (source IN ('application', 'import')),
     application_id      uuid,
     updated_at          timestamptz NOT NULL DEFAULT now()
