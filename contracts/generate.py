@@ -138,6 +138,18 @@ def _ref(*parts: str) -> dict[str, str]:
     return {"$ref": "#/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)}
 
 
+def _routing_headers(event_type: str) -> dict[str, Any]:
+    """What routes.routing_headers publishes with each event, so a consumer may skip without decoding."""
+    properties = {
+        routes.EVENT_TYPE_HEADER: {"type": "string", "const": event_type, "description": "the envelope's event_type"},
+        "traceparent": {"type": "string", "description": "W3C trace context of the publish span"},
+    }
+    if event_type == "aid.decision.made.v1":
+        properties[routes.LAYER_HEADER] = {"type": "string", "enum": ["1", "2", "3", "4", "5"],
+                                           "description": "the decision's layer"}
+    return {"type": "object", "properties": properties}
+
+
 def _op_id(service: str, action: str, topic: str) -> str:
     return f"{service}.{action}.{topic}"
 
@@ -156,6 +168,7 @@ def asyncapi() -> dict[str, Any]:
             "summary": (model.__doc__ or model.__name__).strip().splitlines()[0],
             "contentType": "application/json",
             "payload": {"schemaFormat": SCHEMA_FORMAT, "schema": {"$ref": f"./schemas/{event_type}.json"}},
+            "headers": _routing_headers(event_type),
             "bindings": {"kafka": {"key": _KEY_SCHEMA, "bindingVersion": KAFKA_BINDING_VERSION}},
         }
     messages[_DLQ_MESSAGE] = {

@@ -10,6 +10,20 @@ from functools import lru_cache
 
 DEPARTMENTS = ("civil_affairs", "medical_insurance", "red_cross")
 
+# Kafka filters nothing on the broker: every member of a group reads every message of its topics.
+# These headers let a consumer skip what it does not act on without decoding the body (every
+# department reads aid.decision.made, but each acts on one layer's decisions only).
+EVENT_TYPE_HEADER = "aid-event-type"
+LAYER_HEADER = "aid-layer"
+
+
+def routing_headers(event_type: str, data) -> dict[str, str]:
+    """The headers published with an event (documented per message in the AsyncAPI document)."""
+    headers = {EVENT_TYPE_HEADER: event_type}
+    if event_type == "aid.decision.made.v1":
+        headers[LAYER_HEADER] = str(data.decision.layer)
+    return headers
+
 # event_type -> the services that emit it
 PRODUCERS: dict[str, tuple[str, ...]] = {
     "aid.application.submitted.v1": ("intake",),

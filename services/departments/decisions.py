@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from contracts.events import Decision, DecisionMade, HouseholdFacts, LayerTrail
+from contracts.routes import LAYER_HEADER
 from services.kit.consumer import Tx
 
 DECISIONS_MIGRATIONS = Path(__file__).parent / "migrations"
@@ -20,8 +21,8 @@ async def publish_decision(tx: Tx, decision: Decision, facts: HouseholdFacts, tr
 def made_by_layer(layer: int):
     """Filter for handlers that react to the previous layer's decision.
 
-    The consumer reads `accepts` before claiming the event, so the other layers' decisions cost
-    no transaction work here (they are not this department's business).
+    The consumer reads `wants_headers` before decoding the message and `accepts` before claiming it,
+    so the other layers' decisions cost neither a decode nor any transaction work here.
     """
     def wrap(handler):
         async def on_decision(tx: Tx, event, made: DecisionMade) -> None:
@@ -29,5 +30,6 @@ def made_by_layer(layer: int):
                 await handler(tx, event, made)
         on_decision.__name__ = handler.__name__
         on_decision.accepts = lambda made: made.decision.layer == layer
+        on_decision.wants_headers = {LAYER_HEADER: str(layer)}
         return on_decision
     return wrap

@@ -22,6 +22,7 @@ from opentelemetry.trace import SpanKind
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, create_model
 
 from contracts import topics
+from contracts.routes import EVENT_TYPE_HEADER
 from contracts.envelope import Envelope, new_envelope
 from contracts.events import EVENT_MODELS
 from services.kit import inbox, metrics, outbox
@@ -52,9 +53,9 @@ class Tx:
     async def emit(self, event_type: str, data: BaseModel) -> Envelope:
         event = new_envelope(event_type, self.application_id, self.producer, data)
         if self.deferred is None:
-            await outbox.enqueue(self.conn, topic_of(event_type), event)
+            await outbox.enqueue(self.conn, topic_of(event_type), event, data)
         else:
-            self.deferred.append(outbox.row(topic_of(event_type), event))
+            self.deferred.append(outbox.row(topic_of(event_type), event, data))
         return event
 
 
@@ -115,6 +116,8 @@ def subscribe(ctx: "ServiceContext", handlers: dict[str, Handler], max_batch: in
     async def consume(records) -> None:  # the batch's ConsumerRecords, as `raw_records` hands them over
         deliveries, invalid = [], []
         for record in records:
+            if skipped_by_headers(record.headers, handlers):
+                continue
             try:
                 event, data = parse(record.value)
             except (ValidationError, ValueError) as exc:
@@ -137,6 +140,20 @@ async def raw_records(message) -> tuple:
     """FastStream's decoder would json-decode (and re-parse) every body the kit then parses itself:
     hand the handler the ConsumerRecords instead, so each message is decoded once, by `parse`."""
     return message.raw_message
+
+
+def skipped_by_headers(headers, handlers: dict[str, Handler]) -> bool:
+    """True when the routing headers alone show that no handler acts on the message: its body is never
+    decoded. A message without them (an older one, a replay) is parsed and judged by `wanted_by`."""
+    found = {name: value for name, value in headers or ()}
+    event_type = found.get(EVENT_TYPE_HEADER)
+    if event_type is None:
+        return False
+    handler = handlers.get(event_type.decode(errors="replace"))
+    if handler is None:
+        return True
+    wants = getattr(handler, "wants_headers", {})
+    return any(name in found and found[name].decode(errors="replace") != value for name, value in wants.items())
 
 
 def wanted_by(handler: Handler, data: BaseModel) -> bool:

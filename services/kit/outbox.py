@@ -13,8 +13,10 @@ import logging
 import asyncpg
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
+from pydantic import BaseModel
 
 from contracts.envelope import Envelope
+from contracts.routes import EVENT_TYPE_HEADER, routing_headers
 from services.kit import tracing
 from services.kit.worker import Wakeable
 
@@ -22,23 +24,26 @@ log = logging.getLogger(__name__)
 tracer = trace.get_tracer("jointaid.outbox")
 
 
-async def enqueue(conn: asyncpg.Connection, topic: str, event: Envelope) -> None:
+async def enqueue(conn: asyncpg.Connection, topic: str, event: Envelope, data: BaseModel | None = None) -> None:
     """Store `event` for publication; call inside the transaction that made it true."""
-    await insert(conn, [row(topic, event)])
+    await insert(conn, [row(topic, event, data)])
 
 
-def row(topic: str, event: Envelope) -> tuple:
+def row(topic: str, event: Envelope, data: BaseModel | None = None) -> tuple:
     """An outbox row, made where the event is emitted: it keeps that place's trace context, under
-    which the relay publishes it."""
-    return event.event_id, event.application_id, topic, event.model_dump_json().encode(), json.dumps(tracing.capture())
+    which the relay publishes it, and the routing headers published with it (from the typed data
+    when given)."""
+    headers = routing_headers(event.event_type, data) if data is not None else {EVENT_TYPE_HEADER: event.event_type}
+    return (event.event_id, event.application_id, topic, event.model_dump_json().encode(), json.dumps(tracing.capture()),
+            json.dumps(headers))
 
 
 async def insert(conn: asyncpg.Connection, rows: list[tuple]) -> None:
     """Rows in one statement, in order (a consumer batch's events: one insert, not one each)."""
     if rows:
         await conn.execute(
-            "INSERT INTO outbox(event_id, application_id, topic, payload, trace_headers)"
-            " SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bytea[], $5::jsonb[])",
+            "INSERT INTO outbox(event_id, application_id, topic, payload, trace_headers, headers)"
+            " SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bytea[], $5::jsonb[], $6::jsonb[])",
             *(list(column) for column in zip(*rows)),
         )
 
@@ -64,7 +69,7 @@ class Relay:
     async def publish_batch(self) -> int:
         async with self._pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(
-                "SELECT id, topic, application_id, payload, trace_headers FROM outbox"
+                "SELECT id, topic, application_id, payload, trace_headers, headers FROM outbox"
                 " WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
                 self._batch_size,
             )
@@ -89,6 +94,6 @@ class Relay:
                 row["payload"],
                 row["topic"],
                 key=str(row["application_id"]).encode(),
-                headers={"content-type": "application/json", **tracing.capture()},
+                headers={"content-type": "application/json", **json.loads(row["headers"]), **tracing.capture()},
                 no_confirm=True,
             )
