@@ -72,14 +72,14 @@ def test_nul_characters_are_stripped_so_postgres_accepts_the_row():
     assert "\x00" not in row[4] and "\\u0000" not in row[8] and "\x00" not in row[8]
 
 
-def test_batch_consume_spans_of_faststream_are_not_stored():
-    """Each event has its own span in its own trace; FastStream's span for the whole batch would be noise."""
-    from opentelemetry.trace import SpanKind
-
+def test_attributes_the_columns_hold_are_not_repeated():
     store = SpanStore()
-    provider = provider_with(store)
-    with provider.get_tracer("opentelemetry.instrumentation.faststream").start_as_current_span("x process", kind=SpanKind.CONSUMER):
-        pass
-    with provider.get_tracer("jointaid.consumer").start_as_current_span("x process", kind=SpanKind.CONSUMER):
-        pass
-    assert [span.instrumentation_scope.name for span in store._buffer] == ["jointaid.consumer"]
+    tracer = provider_with(store).get_tracer("jointaid.consumer")
+    with tracer.start_as_current_span("aid.decision.made process") as span:
+        span.set_attribute("application_id", "0b9c5f6e-6f4e-4c43-9a53-9c3f3e7c2a10")
+        span.set_attribute("messaging.system", "kafka")
+        span.set_attribute("messaging.destination.name", "aid.decision.made")
+        span.set_attribute("messaging.kafka.offset", 7)
+    (row,) = [to_row(span) for span in store._buffer]
+    assert str(row[7]) == "0b9c5f6e-6f4e-4c43-9a53-9c3f3e7c2a10"
+    assert json.loads(row[8]) == {"messaging.kafka.offset": 7}
