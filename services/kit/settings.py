@@ -38,6 +38,9 @@ ENV_VARS = {
     "JOINTAID_NOTIFY_WEBHOOK_ATTEMPTS": "webhook attempts per delivery before the handler fails (default 5)",
     "JOINTAID_NOTIFY_WEBHOOK_BACKOFF": "seconds before the first webhook retry, doubling each time (default 0.5)",
     "OTEL_EXPORTER_OTLP_ENDPOINT": "export spans by OTLP when set",
+    "OTEL_TRACES_SAMPLER": "the OpenTelemetry SDK's sampler, e.g. parentbased_traceidratio (default: every trace; "
+                           "a production setting, never how the benchmark's figures are reached)",
+    "OTEL_TRACES_SAMPLER_ARG": "the sampler's argument, e.g. 0.1",
     "JOINTAID_METRICS_PORT": "serve this process's Prometheus metrics, /healthz and /readyz on this port (compose's and k8s's workers; default: none)",
     "JOINTAID_KEYS_DIR": "intake's token key pair (created once, 0600); `jointaid up` uses <data-dir>/keys",
     "JOINTAID_JWKS_URL": "staff tokens are also verified against this OIDC provider's JWKS (default: embedded key only)",
