@@ -38,6 +38,7 @@ e2e: install browser
 bench: install
 	$(BIN)/python -m jointaid.bench $(BENCH_ARGS)
 	$(BIN)/python -m jointaid.bench_registry $(REGISTRY_BENCH_ARGS)
+	$(BIN)/python -m jointaid.bench_caseload $(CASELOAD_BENCH_ARGS)
 
 schemas: install
 	$(BIN)/python -m contracts.generate

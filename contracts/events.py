@@ -281,6 +281,11 @@ class RecipientChanged(_Model):
     reason_zh: str = ""
     application_id: uuid.UUID | None = Field(default=None, description="the application that enrolled it")
     language: Language = Language.zh
+    # an annual review's outcome: which review, and the terms it replaces from effective_period
+    review_id: uuid.UUID | None = Field(default=None, description="the annual review that decided this change")
+    prior_status: RecipientStatus | None = Field(default=None, description="review: the status before effective_period")
+    prior_monthly_amount_fen: Fen | None = Field(default=None, ge=0,
+                                                 description="review: the monthly amount the household would get without it")
 
 
 class RunKind(str, Enum):

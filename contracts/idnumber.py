@@ -83,3 +83,16 @@ def age_on(id_number: str, on: date) -> int:
     if on < born:
         raise ValueError("the day is before the birth date")
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+SHOWN_HEAD, SHOWN_TAIL = 6, 4
+
+
+def masked(id_number: str) -> str:
+    """The ID number as the API shows it: the first 6 characters (the region of registration) and the last 4
+    (the tail people quote, 尾号) kept, the 8 birth-date digits hidden, so a caseworker can tell members apart
+    and match a card without the number identifying the person. Anything not 18 characters long is hidden whole."""
+    if not isinstance(id_number, str) or len(id_number) != 18:
+        return "*" * 18
+    value = normalise(id_number)
+    return value[:SHOWN_HEAD] + "*" * (18 - SHOWN_HEAD - SHOWN_TAIL) + value[-SHOWN_TAIL:]

@@ -16,9 +16,11 @@ MAX_MESSAGE = 300
 _PATTERN_MESSAGES = {
     "phone": "phone must be a mainland mobile number (11 digits starting with 1) or a landline number with area code",
     "region_code": "region code must be 6 digits",
+    "region": "region code must be 6 digits",
     "number": "account number must be 8 to 30 digits",
     "diagnoses": "diagnosis code must be 1 to 40 lowercase letters or underscores, e.g. malignant_tumor",
     "diagnosis": "diagnosis code must be 1 to 40 lowercase letters or underscores, e.g. malignant_tumor",
+    "period": "period must be a month written YYYY-MM, e.g. 2027-01",
 }
 
 _TOO_LONG_LISTS = {
@@ -57,7 +59,7 @@ def _message(error: dict) -> str:
     if kind == "missing":
         return "required field is missing"
     if kind == "extra_forbidden":
-        return "unknown field: not part of the application form"
+        return "unknown field: not part of the form"
     if kind in ("enum", "literal_error"):
         return f"unknown value: must be one of {ctx.get('expected', 'the listed values')}"
     if kind == "string_type":
@@ -94,6 +96,8 @@ def _message(error: dict) -> str:
         return "must be a date like 2026-11-20"
     if kind == "json_invalid":
         return f"malformed JSON: {ctx.get('error', 'cannot be parsed')}"
+    if kind in ("uuid_parsing", "uuid_type", "uuid_version"):  # pydantic's own message quotes the bad character
+        return "must be an id like 6f1c1a53-3f3e-4b77-9d44-0d6c2a5b1e2f"
     if kind == "value_error" and msg.startswith("Value error, "):
         return msg[len("Value error, "):]
     if kind == "assertion_error" and msg.startswith("Assertion failed, "):

@@ -42,7 +42,7 @@ class RegistryRecord(_In):
 # ---- reading lines (the file import and POST /v1/registry/records) --------------------------------
 
 _JSON_POSITION = re.compile(r" at line 1 column (\d+)$")
-_PLAIN_NAME = re.compile(r"[A-Za-z_]{1,40}")
+_PLAIN_NAME = re.compile(r"(?:[A-Za-z_]{1,40}\.(?:[0-9]{1,3}\.)?)*[A-Za-z_]{1,40}")  # a name, or a path of names and indices
 
 
 @dataclass(frozen=True)
@@ -56,8 +56,9 @@ class Refusal:
         return f"{self.field}: {self.message}" if self.field else self.message
 
 
-def refusal_of(line: int, exc: ValidationError) -> Refusal:
-    """The first error of a refused line, in a caseworker's words, without the value (it may be personal data)."""
+def refusal_of(line: int, exc: ValidationError, record: str = "a registry record") -> Refusal:
+    """The first error of a refused line, in a caseworker's words, without the value (it may be personal data).
+    `record` names what a line is, for an unknown field (contracts.caseload reads its lines the same way)."""
     error = exc.errors(include_url=False, include_input=False)[0]
     kind, field = error["type"], ".".join(map(str, error["loc"])) or None
     if kind == "json_invalid":
@@ -67,8 +68,8 @@ def refusal_of(line: int, exc: ValidationError) -> Refusal:
         return Refusal(line, None, "a line must be one JSON object ({...})")
     if kind == "extra_forbidden":  # the name is the line's own text: shown only when it cannot be a number or code
         if _PLAIN_NAME.fullmatch(field):
-            return Refusal(line, field, "unknown field: not part of a registry record")
-        return Refusal(line, None, "a field that is not part of a registry record (its name is not shown)")
+            return Refusal(line, field, f"unknown field: not part of {record}")
+        return Refusal(line, None, f"a field that is not part of {record} (its name is not shown)")
     return Refusal(line, field, field_errors([error])[0]["message"])
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
+from jointaid.audit_runs import RUN_ANOMALY_QUERIES, runs_of
 from services.kit.money import format_yuan
 
 ANOMALY_QUERIES = {
@@ -26,18 +27,20 @@ ANOMALY_QUERIES = {
         LEFT JOIN disbursement.payments p ON p.application_id = a.application_id
         WHERE a.payment IS NOT NULL GROUP BY a.application_id HAVING count(p.payment_id) <> 1""",
     "application with more than one payment": """
-        SELECT application_id, count(*) AS n FROM disbursement.payments GROUP BY application_id HAVING count(*) > 1""",
+        SELECT application_id, count(*) AS n FROM disbursement.payments WHERE application_id IS NOT NULL
+        GROUP BY application_id HAVING count(*) > 1""",
     "payment whose lines do not add up to its total": """
-        SELECT p.application_id, p.total_fen - coalesce(sum(l.amount_fen), 0) AS n FROM disbursement.payments p
-        LEFT JOIN disbursement.payment_lines l ON l.payment_id = p.payment_id
-        GROUP BY p.application_id, p.total_fen HAVING p.total_fen <> coalesce(sum(l.amount_fen), 0)""",
+        SELECT coalesce(p.application_id, p.recipient_id) AS application_id, p.total_fen - coalesce(sum(l.amount_fen), 0) AS n
+        FROM disbursement.payments p LEFT JOIN disbursement.payment_lines l ON l.payment_id = p.payment_id
+        GROUP BY p.payment_id, p.total_fen HAVING p.total_fen <> coalesce(sum(l.amount_fen), 0)""",
     "unbalanced ledger posting": """
-        SELECT p.application_id, sum(e.debit_fen) - sum(e.credit_fen) AS n FROM disbursement.ledger_entries e
-        JOIN disbursement.payments p ON p.payment_id = e.payment_id
-        GROUP BY p.application_id, e.payment_id, e.posting HAVING sum(e.debit_fen) <> sum(e.credit_fen)""",
+        SELECT coalesce(p.application_id, p.recipient_id) AS application_id, sum(e.debit_fen) - sum(e.credit_fen) AS n
+        FROM disbursement.ledger_entries e JOIN disbursement.payments p ON p.payment_id = e.payment_id
+        GROUP BY p.application_id, p.recipient_id, e.payment_id, e.posting HAVING sum(e.debit_fen) <> sum(e.credit_fen)""",
     "settled payment never announced to the status view": """
         SELECT p.application_id, 0 AS n FROM disbursement.payments p JOIN intake.applications a USING (application_id)
         WHERE p.status = 'settled' AND a.status = 'notified' AND a.payment IS NULL""",
+    **RUN_ANOMALY_QUERIES,
 }
 
 
@@ -49,6 +52,7 @@ class Report:
     messages: int = 0
     by_department_fen: dict[str, int] = field(default_factory=dict)
     anomalies: dict[str, list[str]] = field(default_factory=dict)
+    runs: list[dict] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
@@ -66,6 +70,7 @@ async def audit(database_url: str) -> Report:
         report.by_department_fen = dict(await conn.fetch(
             "SELECT l.department, sum(l.amount_fen)::bigint FROM disbursement.payment_lines l JOIN disbursement.payments p"
             " USING (payment_id) WHERE p.status = 'settled' GROUP BY l.department ORDER BY l.department"))
+        report.runs = await runs_of(conn)
         for name, query in ANOMALY_QUERIES.items():
             report.anomalies[name] = [f"{r['application_id']} ({r['n']})" for r in await conn.fetch(query)]
         return report
@@ -80,6 +85,8 @@ def render(report: Report) -> str:
              f" settled total {format_yuan(report.paid_total_fen)} yuan",
              f"  notifications: {report.messages}"]
     lines += [f"  paid by {department:<18}: {format_yuan(fen)} yuan" for department, fen in report.by_department_fen.items()]
+    lines += [f"  run {r['kind']} {r['period']}: {r['status']}, {r['paid']} paid + {r['failed']} failed of {r['households']},"
+              f" {format_yuan(r['total_fen'])} yuan" for r in report.runs]
     found = {name: rows for name, rows in report.anomalies.items() if rows}
     if not found:
         lines.append("  anomalies    : none")

@@ -82,6 +82,34 @@ def parser() -> argparse.ArgumentParser:
     load.add_argument("--json", action="store_true", help="machine-readable summary, with every refused line")
     load.add_argument("--data-dir", default=".jointaid", help="the data directory of `jointaid up` (default: .jointaid)")
 
+    caseload = commands.add_parser("caseload", help="the caseload: households receiving aid month after month",
+                                   description="Move an existing caseload in (a region adopting the system).")
+    caseload_actions = caseload.add_subparsers(dest="action", required=True, metavar="ACTION")
+    moved = caseload_actions.add_parser(
+        "import", help="move households in from a JSON-lines file, one household a line",
+        description="Load FILE.jsonl: one household a line, with applicant_id_number, members (id_number, name, relation, "
+        "monthly_income_fen, care_level?, disability_grade?), status (extreme_poverty, mla, low_income), enrolled_on, "
+        "region_code, payout_account {kind, number}. Where the registries know a member, their figures win; the monthly "
+        "amount is computed by the rules of the policy in force today, never imported; runs pay from next month. One "
+        "household per applicant: a later line replaces an earlier one, an unchanged household is left alone (no "
+        "history row, no event), so importing the same file twice changes nothing. A line that breaks a rule is "
+        "refused with its number and the rule, and the rest is loaded, all in one transaction; each new or changed "
+        "household gets an aid.recipient.changed event. Progress on stderr, a summary on stdout. Exit status 0 when "
+        "every line was loaded, 1 when some were refused (the rest is loaded), 2 when the file cannot be read "
+        "(nothing loaded). Uses DATABASE_URL, or the embedded database under --data-dir.")
+    moved.add_argument("file", metavar="FILE.jsonl", help="the file to load")
+    moved.add_argument("--json", action="store_true", help="machine-readable summary, with every refused line")
+    moved.add_argument("--data-dir", default=".jointaid", help="the data directory of `jointaid up` (default: .jointaid)")
+
+    status = commands.add_parser("run-status", help="a payment run's progress, until it is done",
+                                 description="Show a payment run's progress (households done of its total, paid, failed, "
+                                 "total yuan) as a bar redrawn until every household is paid or failed; with --json, once. "
+                                 "Exit status 0 when done (or printed, with --json), 1 when some households' payments failed, "
+                                 "2 for an unknown run. Uses DATABASE_URL, or the embedded database under --data-dir.")
+    status.add_argument("run_id", help="the run's id, as POST /v1/payment-runs answered it")
+    status.add_argument("--json", action="store_true", help="print the run once, machine-readable")
+    status.add_argument("--data-dir", default=".jointaid", help="the data directory of `jointaid up` (default: .jointaid)")
+
     access = commands.add_parser("access-log", help="who read which application's personal data, and why",
                                  description="Print the access log (append-only): every read of an application's "
                                  "personal data through the API or the console, oldest first. Uses DATABASE_URL, or the "
@@ -120,8 +148,12 @@ def main(argv: list[str] | None = None) -> int:
             return print_token(args)
         if args.command == "access-log":
             return show_access_log(args)
+        if args.command == "run-status":
+            return run_status(args)
         if args.command == "registry":
             return registry_import(args)
+        if args.command == "caseload":
+            return caseload_import(args)
     except PolicyError as exc:
         print(f"jointaid: the policy is not valid: {exc}", file=sys.stderr)
         return 2
@@ -218,6 +250,48 @@ def registry_import(args) -> int:
             return 2
     print(json.dumps(summary.as_json(), ensure_ascii=False, indent=2) if args.json else bulk.summary_text(summary))
     return 0
+
+
+def caseload_import(args) -> int:
+    import json
+    import os
+    from pathlib import Path
+
+    from jointaid.embedded import embedded_database
+    from services.caseload import bulk
+
+    def progress(text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
+    if not Path(args.file).is_file():  # before looking for a database: the file is the likelier mistake
+        print(f"jointaid caseload import: cannot read {args.file}: no such file; nothing was loaded", file=sys.stderr)
+        return 2
+    url = os.environ.get("DATABASE_URL")
+    with (contextlib.nullcontext(url) if url else embedded_database(args.data_dir)) as database_url:
+        try:
+            summary = asyncio.run(bulk.import_file(database_url, Path(args.file), progress=progress))
+        except bulk.UnreadableFile as exc:
+            print(f"jointaid caseload import: cannot read {args.file}: {exc}; nothing was loaded", file=sys.stderr)
+            return 2
+    print(json.dumps(summary.as_json(), ensure_ascii=False, indent=2) if args.json else bulk.summary_text(summary))
+    return 1 if summary.refused else 0
+
+
+def run_status(args) -> int:
+    import os
+    import uuid
+
+    from jointaid import run_status as runs
+    from jointaid.embedded import embedded_database
+
+    try:
+        run_id = uuid.UUID(args.run_id)
+    except ValueError:
+        print(f"jointaid run-status: {args.run_id!r} is not a run id (a UUID)", file=sys.stderr)
+        return 2
+    url = os.environ.get("DATABASE_URL")
+    with (contextlib.nullcontext(url) if url else embedded_database(args.data_dir)) as database_url:
+        return asyncio.run(runs.watch(database_url, run_id, args.json))
 
 
 def show_access_log(args) -> int:

@@ -28,6 +28,19 @@ async def prepare(settings: Settings, *, redrive_unfinished: bool) -> None:
             log.info("redrive: %d outbox events of unfinished applications queued again for the fresh broker", count)
 
 
+async def unfinished_caseload_keys(conn) -> list:
+    """Keys of caseload work not finished: runs and reviews asked for and not done (their request
+    events are keyed by run or review), and the households a running run has not paid yet."""
+    rows = await conn.fetch(
+        "SELECT r.run_id FROM intake.payment_runs r LEFT JOIN caseload.payment_runs c USING (run_id)"
+        " WHERE c.finished_at IS NULL"
+        " UNION SELECT r.review_id FROM intake.reviews r LEFT JOIN caseload.reviews c USING (review_id)"
+        " WHERE c.finished_at IS NULL"
+        " UNION SELECT e.recipient_id FROM caseload.entitlements e JOIN caseload.payment_runs c USING (run_id)"
+        " WHERE c.finished_at IS NULL AND e.paid_at IS NULL AND e.failed_at IS NULL")
+    return [r[0] for r in rows]
+
+
 async def redrive(database_url: str, application_id) -> int:
     """Mark every service's published outbox events of unfinished applications (or one) for publishing again.
 
@@ -37,6 +50,7 @@ async def redrive(database_url: str, application_id) -> int:
     try:
         if application_id is None:
             ids = [r[0] for r in await conn.fetch("SELECT application_id FROM intake.applications WHERE status <> 'notified'")]
+            ids += await unfinished_caseload_keys(conn)
         else:
             ids = [application_id]
         total = 0

@@ -57,15 +57,15 @@ acl User:red_cross Write --topic aid.decision.made --topic aid.dlq
 
 # disbursement
 acl User:disbursement IdempotentWrite --cluster
-acl User:disbursement Read --group disbursement --topic aid.application.verified --topic aid.decision.made
+acl User:disbursement Read --group disbursement --topic aid.application.verified --topic aid.decision.made --topic aid.entitlement.made
 acl User:disbursement Write --topic aid.case.escalated --topic aid.dlq --topic aid.payment.failed --topic aid.payment.issued
 
 # notification
 acl User:notification IdempotentWrite --cluster
-acl User:notification Read --group notification --topic aid.application.rejected --topic aid.payment.issued
+acl User:notification Read --group notification --topic aid.application.rejected --topic aid.payment.issued --topic aid.recipient.changed
 acl User:notification Write --topic aid.dlq --topic aid.notification.sent
 
 # caseload
 acl User:caseload IdempotentWrite --cluster
-acl User:caseload Read --group caseload --topic aid.application.submitted --topic aid.application.verified --topic aid.decision.made
+acl User:caseload Read --group caseload --topic aid.application.submitted --topic aid.application.verified --topic aid.decision.made --topic aid.payment.failed --topic aid.payment.issued --topic aid.payment_run.requested --topic aid.review.requested
 acl User:caseload Write --topic aid.dlq --topic aid.entitlement.made --topic aid.recipient.changed

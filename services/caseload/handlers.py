@@ -11,6 +11,8 @@ import json
 from contracts.events import (ApplicationSubmitted, ApplicationVerified, DecisionMade, HouseholdFacts, Outcome,
                               RecipientChange, RecipientChanged, RecipientStatus)
 from services.caseload import amounts, store
+from services.caseload import runs
+from services.caseload import reviews
 from services.departments.decisions import made_by_layer
 from services.kit.consumer import Tx
 
@@ -79,4 +81,6 @@ HANDLERS = {
     "aid.application.submitted.v1": on_submitted,
     "aid.application.verified.v1": on_verified,
     "aid.decision.made.v1": on_living_decided,
+    **runs.HANDLERS,
+    **reviews.HANDLERS,
 }

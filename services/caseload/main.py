@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from services.caseload.handlers import HANDLERS
+from services.caseload.reviews import ReviewWorker
 from services.kit.runner import ServiceSpec
 from services.kit.settings import Settings
 
@@ -8,4 +9,6 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def spec(settings: Settings) -> ServiceSpec:
-    return ServiceSpec(name="caseload", migrations=(MIGRATIONS,), handlers=HANDLERS)
+    reviews = ReviewWorker()  # an annual review's chunks, after its request is taken up
+    return ServiceSpec(name="caseload", migrations=(MIGRATIONS,), handlers=HANDLERS,
+                       background=(reviews.run,), after_commit=(reviews.wake,))

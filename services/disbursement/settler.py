@@ -10,7 +10,7 @@ import json
 import logging
 
 from contracts.events import CaseEscalated, PaymentFailed
-from services.disbursement import store
+from services.disbursement import entitlements, store
 from services.disbursement.handlers import payment_issued
 from services.disbursement.rail import PaymentRail, RailError
 from services.kit import tracing
@@ -40,7 +40,9 @@ class Settler:
             due = await store.due_payments(conn, limit)
             for payment in due:
                 with tracing.resumed(json.loads(payment["trace_headers"])):
-                    await self.settle_one(Tx(conn, "disbursement", payment["application_id"]), payment)
+                    # keyed as its announcement is: the application, or a run's household
+                    key = payment["application_id"] or payment["recipient_id"]
+                    await self.settle_one(Tx(conn, "disbursement", key), payment)
         if due:
             ctx.relay.wake()
         return len(due)
@@ -54,6 +56,9 @@ class Settler:
             await self.failed(tx, payment, str(exc))
             return
         await store.payment_settled(tx.conn, payment["payment_id"], reference, payment["total_fen"])
+        if payment["application_id"] is None:  # a payment run's entitlement
+            await tx.emit("aid.payment.issued.v1", await entitlements.issued(tx.conn, payment))
+            return
         application = await store.application(tx.conn, tx.application_id)
         decisions = await store.decisions_of(tx.conn, tx.application_id)
         lines = await store.lines_of(tx.conn, payment["payment_id"])
@@ -67,6 +72,7 @@ class Settler:
         await tx.emit("aid.payment.failed.v1", PaymentFailed(payment_id=payment["payment_id"], attempt=attempt,
                                                              error=error, final=final))
         if final:
-            await store.mark_escalated(tx.conn, tx.application_id)
+            if payment["application_id"] is not None:
+                await store.mark_escalated(tx.conn, tx.application_id)
             await tx.emit("aid.case.escalated.v1", CaseEscalated(
                 reason=f"payment failed {attempt} times at the rail: {error}; needs a caseworker"))

@@ -97,7 +97,9 @@ async def post(conn, payment_id, posting: str, entries: list[ledger.Entry]) -> N
 
 async def due_payments(conn, limit: int) -> list[asyncpg.Record]:
     return await conn.fetch(
-        "SELECT p.*, a.account_number FROM payments p JOIN applications a USING (application_id)"
+        # an application's payment goes to its account; a run's to its payee's (entitlements.py)
+        "SELECT p.*, coalesce(a.account_number, e.account_number) AS account_number FROM payments p"
+        " LEFT JOIN applications a USING (application_id) LEFT JOIN entitlement_payees e USING (payment_id)"
         " WHERE p.status = 'pending' AND p.next_attempt_at <= now() ORDER BY p.next_attempt_at LIMIT $1"
         " FOR UPDATE OF p SKIP LOCKED", limit,
     )

@@ -19,6 +19,17 @@ async def record(conn: asyncpg.Connection, principal: Principal, application_id:
     )
 
 
+async def record_all(conn: asyncpg.Connection, principal: Principal, ids: list[uuid.UUID], what: str,
+                     purpose: str | None) -> None:
+    """One entry per id read at once (a page of a list), in one statement; `application_id` holds each id read
+    (a recipient's id for the caseload's reads, with `what` saying which)."""
+    await conn.execute(
+        "INSERT INTO access_log(subject, role, application_id, what, purpose)"
+        " SELECT $1, $2, id, $4, $5 FROM unnest($3::uuid[]) AS id",
+        principal.subject, principal.role, ids, what, purpose,
+    )
+
+
 async def page(conn: asyncpg.Connection, *, limit: int, after: int | None = None,
                application_id: uuid.UUID | None = None) -> dict:
     """Oldest first from `after` (an entry_id); `next_after` continues the listing, null at its end."""

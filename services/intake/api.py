@@ -12,6 +12,9 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from contracts.application import ApplicationIn
 from services.intake import (access, access_log, api_docs, console, limits, login, openapi, registry_records, store, system_metrics,
                              throttle, tokens, traces)
+from services.intake import payment_runs_api
+from services.intake import reviews_api
+from services.intake import recipients_api
 from services.intake.answers import DATABASE, SIGNED_IN, answers
 from contracts.refusals import field_errors
 from services.kit.telemetry import current_trace_id
@@ -144,6 +147,10 @@ def create_app(ctx) -> FastAPI:
             batch_id = await registry_records.send(conn, records)
         ctx.relay.wake()
         return {"batch_id": str(batch_id), "read": read, "accepted": len(records), "refused": refusals}
+
+    payment_runs_api.install(app, ctx)
+    reviews_api.install(app, ctx)  # POST /v1/reviews, GET /v1/reviews/{review_id}
+    recipients_api.install(app, ctx)  # GET /v1/recipients, /v1/recipients/{recipient_id}
 
     @app.get("/metrics", response_class=Response, responses=answers(401, 403))
     async def metrics():

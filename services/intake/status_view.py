@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import json
 
-from contracts.events import ApplicationRejected, ApplicationVerified, CaseEscalated, DecisionMade, NotificationSent, PaymentIssued
+from contracts.events import (ApplicationRejected, ApplicationVerified, CaseEscalated, DecisionMade, NotificationSent, PaymentIssued,
+                              PaymentKind)
 from services.kit.consumer import Tx
 
 RANK = {"submitted": 0, "verifying": 1, "deciding": 2, "escalated": 3, "paid": 4, "rejected": 4, "notified": 9}
@@ -49,6 +50,10 @@ async def on_payment(tx: Tx, event, issued: PaymentIssued) -> None:
         payment = json.dumps({"payment_id": str(issued.payment_id), "total_fen": issued.total_fen,
                               "lines": [line.model_dump(mode="json") for line in issued.lines]})
     await advance(tx, "paid", payment=payment)
+
+
+# A payment run's payment is a household's, not an application's: nothing here to advance.
+on_payment.accepts = lambda issued: issued.kind not in (PaymentKind.monthly, PaymentKind.price_subsidy)
 
 
 async def on_notified(tx: Tx, event, sent: NotificationSent) -> None:

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, field_validator
 
 from contracts.events import CareLevel, HouseholdStatus, Residence
-from services.kit.money import BASIS_POINTS, yuan_to_fen
+from services.kit.money import BASIS_POINTS, apply_ratio, yuan_to_fen
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV_POLICY = "JOINTAID_POLICY"
@@ -154,6 +154,14 @@ class RedCross(_Part):
         return _check_tiers(tiers)
 
 
+class PriceSubsidy(_Part):
+    """Price-linked temporary subsidy (DOMAIN.md "The caseload"): starts when CPI or food CPI year-on-year
+    reaches its trigger; S x the CPI rise per member of every recipient household of `programs`."""
+    cpi_trigger_bp: Annotated[StrictInt, Field(gt=0)]
+    food_cpi_trigger_bp: Annotated[StrictInt, Field(gt=0)]
+    programs: Annotated[tuple[HouseholdStatus, ...], Field(min_length=1)]
+
+
 class Policy(_Part):
     version: Annotated[StrictStr, Field(min_length=1)]
     effective_from: date
@@ -165,6 +173,7 @@ class Policy(_Part):
     medical_assistance: MedicalAssistance
     temporary_assistance: TemporaryAssistance
     red_cross: RedCross
+    price_subsidy: PriceSubsidy
 
     def is_effective_on(self, day: date) -> bool:
         return day >= self.effective_from
@@ -212,6 +221,14 @@ class Policy(_Part):
 
     def is_major_illness(self, diagnosis: str) -> bool:
         return diagnosis in self.red_cross.major_illnesses
+
+    def price_subsidy_triggered(self, cpi_yoy_bp: int, food_cpi_yoy_bp: int) -> bool:
+        """Either index reaching its trigger starts the subsidy (at the trigger counts)."""
+        return cpi_yoy_bp >= self.price_subsidy.cpi_trigger_bp or food_cpi_yoy_bp >= self.price_subsidy.food_cpi_trigger_bp
+
+    def price_subsidy_per_person_fen(self, cpi_yoy_bp: int) -> int:
+        """S x the CPI rise, half-up to the fen (855 yuan x 3.5% = 2,993 fen); nothing for a CPI that fell."""
+        return apply_ratio(self.minimum_living_standard_fen, max(0, cpi_yoy_bp))
 
 
 def _field_path(loc: tuple) -> str:

@@ -19,6 +19,8 @@ from pydantic import BaseModel
 
 from contracts.events import ApplicationRejected, Language, NotificationSent, PaymentIssued
 from services.kit.consumer import Tx
+from services.notification import runs
+from services.notification import reviews
 from services.notification.channels import Channel
 from services.notification.message import render_payment, render_rejection
 
@@ -33,13 +35,17 @@ def language_of(data: BaseModel, default: Language | str = Language.zh) -> Langu
 def handlers(channel: Channel, default_language: Language | str = Language.zh):
     async def on_payment(tx: Tx, event, issued: PaymentIssued) -> None:
         language = language_of(issued, default_language)
+        if issued.kind in runs.RUN_KINDS:  # a payment run's: its own short message
+            await runs.deliver(tx, channel, issued, language.value)
+            return
         await deliver(tx, channel, "payment", language.value, render_payment(issued, language))
 
     async def on_rejected(tx: Tx, event, rejected: ApplicationRejected) -> None:
         language = language_of(rejected, default_language)
         await deliver(tx, channel, "rejection", language.value, render_rejection(rejected, language))
 
-    return {"aid.payment.issued.v1": on_payment, "aid.application.rejected.v1": on_rejected}
+    return {"aid.payment.issued.v1": on_payment, "aid.application.rejected.v1": on_rejected,
+            "aid.recipient.changed.v1": reviews.handler(channel)}
 
 
 async def deliver(tx: Tx, channel: Channel, kind: str, language: str, text: str) -> None:

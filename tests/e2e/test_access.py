@@ -22,6 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from jointaid.bench import _renumber
 from jointaid.credentials import keys_dir
+from services.caseload.amounts import recipient_id_of
 from services.intake import tokens
 from services.intake.access import PUBLIC, ROUTE_ACCESS
 from tests.conftest import EXAMPLES
@@ -75,7 +76,9 @@ def application_a(worked_examples) -> str:
 @pytest.mark.parametrize("route", PROTECTED, ids=lambda r: f"{r[0]} {r[1]}")
 def test_every_protected_route_for_every_role_over_http(system, application_a, route):
     method, template = route
-    path = template.replace("{application_id}", application_a)
+    # worked example A (mla) is a recipient once decided: its household's id for the caseload's routes
+    path = template.replace("{application_id}", application_a).replace(
+        "{recipient_id}", str(recipient_id_of(EXAMPLES["A"]["applicant_id_number"])))
     rule = ROUTE_ACCESS[route]
     page = template.startswith("/console")
     anonymous = call(system, method, path)
