@@ -73,12 +73,23 @@ def application_a(worked_examples) -> str:
     return worked_examples["A"]["application_id"]
 
 
+@pytest.fixture(scope="module")
+def run_and_review(system) -> tuple[str, str]:
+    """A payment run and a review that touch nobody (periods before any household was enrolled)."""
+    with system.client("operator") as client:
+        run = client.post("/v1/payment-runs", json={"kind": "monthly", "period": "2024-01"})
+        review = client.post("/v1/reviews", json={"as_of": "2024-01-01"})
+    assert run.status_code in (200, 202) and review.status_code in (200, 202), (run.text, review.text)
+    return run.json()["run_id"], review.json()["review_id"]
+
+
 @pytest.mark.parametrize("route", PROTECTED, ids=lambda r: f"{r[0]} {r[1]}")
-def test_every_protected_route_for_every_role_over_http(system, application_a, route):
+def test_every_protected_route_for_every_role_over_http(system, application_a, run_and_review, route):
     method, template = route
     # worked example A (mla) is a recipient once decided: its household's id for the caseload's routes
     path = template.replace("{application_id}", application_a).replace(
-        "{recipient_id}", str(recipient_id_of(EXAMPLES["A"]["applicant_id_number"])))
+        "{recipient_id}", str(recipient_id_of(EXAMPLES["A"]["applicant_id_number"]))).replace(
+        "{run_id}", run_and_review[0]).replace("{review_id}", run_and_review[1])
     rule = ROUTE_ACCESS[route]
     page = template.startswith("/console")
     anonymous = call(system, method, path)
