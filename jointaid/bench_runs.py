@@ -73,18 +73,18 @@ def run(system, period: str, timeout: float) -> tuple[dict, float]:
                 break
             if time.monotonic() - last_print > 5:
                 last_print = time.monotonic()
-                print(f"bench: run {progress.get('paid', 0):,}/{progress.get('households', 0):,} paid "
+                print(f"bench: run {progress.get('paid') or 0:,}/{progress.get('households') or 0:,} paid "
                       f"({time.monotonic() - started:.0f} s)", flush=True)
             time.sleep(0.5)
         return progress, time.monotonic() - started
 
 
 def summary(n: int, imported_s: float, progress: dict, seconds: float, cpu: dict[str, float], marks: dict) -> str:
-    paid = progress.get("paid", 0)
+    paid = progress.get("paid") or 0
     per_payment = {name: s * 1000 / max(paid, 1) for name, s in cpu.items()}
     lines = [f"jointaid payment-run bench: {n:,} households imported in {imported_s:.1f} s",
-             f"  run        : {progress.get('status')} — {paid:,} paid, {progress.get('failed', 0):,} failed of "
-             f"{progress.get('households', 0):,}, {progress.get('total_fen', 0) / 100:,.2f} yuan in {seconds:.1f} s = "
+             f"  run        : {progress.get('status')} — {paid:,} paid, {progress.get('failed') or 0:,} failed of "
+             f"{progress.get('households') or 0:,}, {(progress.get('total_fen') or 0) / 100:,.2f} yuan in {seconds:.1f} s = "
              f"{paid / max(seconds, 1e-9):,.0f} payments/s (the issue's goal: 100,000 in ≤ 60 s, ≥ 1,700/s)",
              f"  caseload   : taken up to done in {marks.get('done', float('nan')):.1f} s (database clock)",
              f"  CPU        : {sum(per_payment.values()):,.2f} ms per payment; " + ", ".join(
