@@ -228,53 +228,41 @@ def print_token(args) -> int:
 
 
 def registry_import(args) -> int:
-    import json
-    import os
-    from pathlib import Path
-
-    from jointaid.embedded import embedded_database
     from services.registries import bulk
 
-    def progress(text: str) -> None:
-        print(text, file=sys.stderr, flush=True)
-
-    if not Path(args.file).is_file():  # before looking for a database: the file is the likelier mistake
-        print(f"jointaid registry import: cannot read {args.file}: no such file; nothing was loaded", file=sys.stderr)
-        return 2
-    url = os.environ.get("DATABASE_URL")
-    with (contextlib.nullcontext(url) if url else embedded_database(args.data_dir)) as database_url:
-        try:
-            summary = asyncio.run(bulk.import_file(database_url, Path(args.file), progress=progress))
-        except bulk.UnreadableFile as exc:
-            print(f"jointaid registry import: cannot read {args.file}: {exc}; nothing was loaded", file=sys.stderr)
-            return 2
-    print(json.dumps(summary.as_json(), ensure_ascii=False, indent=2) if args.json else bulk.summary_text(summary))
-    return 0
+    return bulk_import(args, "registry", bulk, lambda summary: 0)  # a refused line is reported, not a failure
 
 
 def caseload_import(args) -> int:
+    from services.caseload import bulk
+
+    return bulk_import(args, "caseload", bulk, lambda summary: 1 if summary.refused else 0)
+
+
+def bulk_import(args, what: str, bulk, exit_status) -> int:
+    """`jointaid <what> import FILE`: the file through `bulk.import_file`, progress on stderr, the summary
+    printed; exit_status(summary), or 2 when the file cannot be read (nothing loaded)."""
     import json
     import os
     from pathlib import Path
 
     from jointaid.embedded import embedded_database
-    from services.caseload import bulk
 
     def progress(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
     if not Path(args.file).is_file():  # before looking for a database: the file is the likelier mistake
-        print(f"jointaid caseload import: cannot read {args.file}: no such file; nothing was loaded", file=sys.stderr)
+        print(f"jointaid {what} import: cannot read {args.file}: no such file; nothing was loaded", file=sys.stderr)
         return 2
     url = os.environ.get("DATABASE_URL")
     with (contextlib.nullcontext(url) if url else embedded_database(args.data_dir)) as database_url:
         try:
             summary = asyncio.run(bulk.import_file(database_url, Path(args.file), progress=progress))
         except bulk.UnreadableFile as exc:
-            print(f"jointaid caseload import: cannot read {args.file}: {exc}; nothing was loaded", file=sys.stderr)
+            print(f"jointaid {what} import: cannot read {args.file}: {exc}; nothing was loaded", file=sys.stderr)
             return 2
     print(json.dumps(summary.as_json(), ensure_ascii=False, indent=2) if args.json else bulk.summary_text(summary))
-    return 1 if summary.refused else 0
+    return exit_status(summary)
 
 
 def run_status(args) -> int:

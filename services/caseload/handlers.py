@@ -74,7 +74,7 @@ async def enrol_if_ready(tx: Tx, row) -> None:
     await store.add_history(tx.conn, recipient_id, changed.change.value, status.value, changed.monthly_amount_fen,
                             changed.effective_period, changed.reason, changed.reason_zh)
     await store.close_case_file(tx.conn, tx.application_id, enrolled=True)
-    await Tx(tx.conn, tx.producer, recipient_id, tx.deferred).emit("aid.recipient.changed.v1", changed)
+    await tx.emit("aid.recipient.changed.v1", changed, key=recipient_id)
 
 
 HANDLERS = {

@@ -61,14 +61,15 @@ async def review_chunk(conn, review_id, as_of: date, limit: int = CHUNK) -> tupl
     members = {row["recipient_id"]: review_store.members_of(row) for row in due}
     people = await review_store.registry_people(conn, [m["id_number"] for ms in members.values() for m in ms])
     rows, events = [], []
+    tx = Tx(conn, "caseload", review_id, events)
     for row in due:
         outcome = review_rules.review(row["status"], HouseholdFacts.model_validate_json(row["facts"]), members[row["recipient_id"]],
                                       row["applicant_id_number"], people, as_of, policy)
         rows.append((row["recipient_id"], outcome.change.value, outcome.prior_status.value, outcome.prior_amount_fen,
                      outcome.status.value, outcome.monthly_amount_fen, review_store.facts_json(outcome.facts),
                      outcome.reason, outcome.reason_zh))
-        await Tx(conn, "caseload", row["recipient_id"], events).emit(
-            "aid.recipient.changed.v1", changed_event(review_id, row, outcome, next_review_on))
+        await tx.emit("aid.recipient.changed.v1", changed_event(review_id, row, outcome, next_review_on),
+                      key=row["recipient_id"])
     await review_store.record_outcomes(conn, review_id, period, next_review_on, rows)
     await review_store.count(conn, review_id, [r[1] for r in rows], finished)
     await outbox.insert(conn, events)

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from contracts.events import (EntitlementMade, HouseholdFacts, PaymentFailed, PaymentIssued, PaymentKind, PaymentRunRequested,
                               PayoutAccount, RunKind)
 from services.caseload import amounts, runs_store
-from services.kit import outbox
 from services.kit.consumer import Tx
 from services.kit.policy import Policy, policy_for_period
 
@@ -74,15 +73,12 @@ async def on_run_requested(tx: Tx, event, run: PaymentRunRequested) -> None:
         tx.conn, run.run_id, run.period, run.kind.value,
         [(entitlement_id_of(o.recipient_id, run.period, run.kind), o) for o in due])
     await runs_store.set_households(tx.conn, run.run_id, len(made))
-    outbox_rows = tx.deferred if tx.deferred is not None else []
-    for entitlement_id, o in made:
+    for entitlement_id, o in made:  # the consumer writes the run's outbox rows in one INSERT
         row = recipients[o.recipient_id]
-        await Tx(tx.conn, tx.producer, o.recipient_id, outbox_rows).emit("aid.entitlement.made.v1", EntitlementMade(
+        await tx.emit("aid.entitlement.made.v1", EntitlementMade(
             entitlement_id=entitlement_id, run_id=run.run_id, recipient_id=o.recipient_id, kind=run.kind, period=run.period,
             program=o.program, amount_fen=o.amount_fen, members=o.members, language=row["language"],
-            payout_account=PayoutAccount(kind=row["payout_kind"], number=row["payout_number"])))
-    if tx.deferred is None:
-        await outbox.insert(tx.conn, outbox_rows)  # one INSERT for the run's events, not one each
+            payout_account=PayoutAccount(kind=row["payout_kind"], number=row["payout_number"])), key=o.recipient_id)
 
 
 async def on_paid(tx: Tx, event, issued: PaymentIssued) -> None:

@@ -9,11 +9,9 @@ import uuid
 
 import asyncpg
 
-from contracts.envelope import new_envelope
 from contracts.events import PaymentRunRequested, RunKind
 from contracts.payment_runs import PaymentRunIn, index_refusals, run_id_of
-from contracts.topics import PAYMENT_RUN_REQUESTED
-from services.kit import outbox
+from services.intake import caseload_requests
 from services.kit.policy import Policy, PolicyError, format_bp, policy_for_period
 
 
@@ -46,16 +44,14 @@ async def request(conn: asyncpg.Connection, run: PaymentRunIn, requested_by: str
     """(run_id, created). Call inside a transaction: the row and its event commit together, or neither.
     A concurrent request for the same run waits on the key, then finds it taken."""
     run_id = run_id_of(run.kind, run.period)
-    created = await conn.fetchval(
-        "INSERT INTO payment_runs(run_id, kind, period, cpi_yoy_bp, food_cpi_yoy_bp, requested_by)"
+    data = PaymentRunRequested(run_id=run_id, kind=run.kind, period=run.period, cpi_yoy_bp=run.cpi_yoy_bp,
+                               food_cpi_yoy_bp=run.food_cpi_yoy_bp, requested_by=requested_by)
+    created = await caseload_requests.request_once(
+        conn, "INSERT INTO payment_runs(run_id, kind, period, cpi_yoy_bp, food_cpi_yoy_bp, requested_by)"
         " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING true",
-        run_id, run.kind.value, run.period, run.cpi_yoy_bp, run.food_cpi_yoy_bp, requested_by,
-    )
-    if created:
-        data = PaymentRunRequested(run_id=run_id, kind=run.kind, period=run.period, cpi_yoy_bp=run.cpi_yoy_bp,
-                                   food_cpi_yoy_bp=run.food_cpi_yoy_bp, requested_by=requested_by)
-        await outbox.enqueue(conn, PAYMENT_RUN_REQUESTED, new_envelope("aid.payment_run.requested.v1", run_id, "intake", data), data)
-    return run_id, bool(created)
+        (run_id, run.kind.value, run.period, run.cpi_yoy_bp, run.food_cpi_yoy_bp, requested_by),
+        "aid.payment_run.requested.v1", run_id, data)
+    return run_id, created
 
 
 async def view(conn: asyncpg.Connection, run_id: uuid.UUID) -> dict | None:
@@ -63,10 +59,7 @@ async def view(conn: asyncpg.Connection, run_id: uuid.UUID) -> dict | None:
     row = await conn.fetchrow("SELECT run_id, kind, period, requested_at FROM payment_runs WHERE run_id = $1", run_id)
     if row is None:
         return None
-    try:
-        progress = await conn.fetchrow("SELECT * FROM caseload.payment_run_progress WHERE run_id = $1", run_id)
-    except asyncpg.UndefinedTableError:  # caseload has not migrated yet (it starts beside intake)
-        progress = None
+    progress = await caseload_requests.progress(conn, "payment_run_progress", "run_id", run_id)
     return {
         "run_id": str(row["run_id"]), "kind": row["kind"], "period": row["period"],
         "status": progress["status"] if progress else "running",

@@ -9,11 +9,9 @@ import uuid
 
 import asyncpg
 
-from contracts.envelope import new_envelope
 from contracts.events import ReviewRequested
 from contracts.reviews import ReviewIn, effective_period, review_id_of
-from contracts.topics import REVIEW_REQUESTED
-from services.kit import outbox
+from services.intake import caseload_requests
 from services.kit.policy import PolicyError, policy_for_period
 
 COUNTS = ("reviewed", "continued", "adjusted", "changed", "exited")
@@ -33,13 +31,11 @@ async def request(conn: asyncpg.Connection, review: ReviewIn, requested_by: str)
     """(review_id, created). Call inside a transaction: the row and its event commit together, or neither.
     A concurrent request for the same day waits on the key, then finds it taken."""
     review_id = review_id_of(review.as_of)
-    created = await conn.fetchval(
-        "INSERT INTO reviews(review_id, as_of, requested_by) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING true",
-        review_id, review.as_of, requested_by)
-    if created:
-        data = ReviewRequested(review_id=review_id, as_of=review.as_of, requested_by=requested_by)
-        await outbox.enqueue(conn, REVIEW_REQUESTED, new_envelope("aid.review.requested.v1", review_id, "intake", data), data)
-    return review_id, bool(created)
+    created = await caseload_requests.request_once(
+        conn, "INSERT INTO reviews(review_id, as_of, requested_by) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING true",
+        (review_id, review.as_of, requested_by), "aid.review.requested.v1", review_id,
+        ReviewRequested(review_id=review_id, as_of=review.as_of, requested_by=requested_by))
+    return review_id, created
 
 
 async def view(conn: asyncpg.Connection, review_id: uuid.UUID) -> dict | None:
@@ -47,10 +43,7 @@ async def view(conn: asyncpg.Connection, review_id: uuid.UUID) -> dict | None:
     row = await conn.fetchrow("SELECT review_id, as_of FROM reviews WHERE review_id = $1", review_id)
     if row is None:
         return None
-    try:
-        progress = await conn.fetchrow("SELECT * FROM caseload.review_progress WHERE review_id = $1", review_id)
-    except asyncpg.UndefinedTableError:  # caseload has not migrated yet (it starts beside intake)
-        progress = None
+    progress = await caseload_requests.progress(conn, "review_progress", "review_id", review_id)
     return {"review_id": str(row["review_id"]), "as_of": row["as_of"].isoformat(),
             "status": progress["status"] if progress else "running",
             **{name: progress[name] if progress else 0 for name in COUNTS}}

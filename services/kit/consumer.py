@@ -50,8 +50,10 @@ class Tx:
     application_id: object
     deferred: list | None = field(default=None, repr=False)  # a batch's outbox rows, written before it commits
 
-    async def emit(self, event_type: str, data: BaseModel) -> Envelope:
-        event = new_envelope(event_type, self.application_id, self.producer, data)
+    async def emit(self, event_type: str, data: BaseModel, key=None) -> Envelope:
+        """key: the event's Kafka key (the envelope's application_id) when it is not the application's,
+        e.g. a recipient's or a run's."""
+        event = new_envelope(event_type, key or self.application_id, self.producer, data)
         if self.deferred is None:
             await outbox.enqueue(self.conn, topic_of(event_type), event, data)
         else:
@@ -89,7 +91,9 @@ async def handle(ctx: "ServiceContext", handler: Handler, event: Envelope, data:
     async with ctx.pool.acquire() as conn, conn.transaction():
         if not await inbox.claim(conn, ctx.name, event.event_id):
             return False
-        await handler(Tx(conn, ctx.name, event.application_id), event, data)
+        emitted: list[tuple] = []
+        await handler(Tx(conn, ctx.name, event.application_id, emitted), event, data)
+        await outbox.insert(conn, emitted)  # the event's outbox rows in one statement, as a batch's
     committed(ctx)
     return True
 
