@@ -325,6 +325,53 @@ class ReviewRequested(_Model):
     requested_by: str
 
 
+# ---- leads: policy finds the person (discovery <-> intake) ------------------------------------
+
+class LeadRule(_Model):
+    """One rule that fired, with its figures in words (no personal data)."""
+    rule: str = Field(description="medical_spending | income_drop | disability | death | report")
+    figures: str
+    figures_zh: str
+
+
+class LeadRaised(_Model):
+    """A household a rule points to (key and envelope application_id: lead_id). Counted, not named."""
+    lead_id: uuid.UUID
+    rules: tuple[LeadRule, ...] = Field(min_length=1)
+    region_code: str
+    members: int = Field(ge=1)
+    raised_at: datetime
+
+
+class LeadOutcome(str, Enum):
+    application = "application"        # consent given: an application was registered
+    consent_refused = "consent_refused"  # nothing more is looked up
+
+
+class LeadClosed(_Model):
+    """A lead's end (key: lead_id)."""
+    lead_id: uuid.UUID
+    outcome: LeadOutcome
+    application_id: uuid.UUID | None = None
+    closed_at: datetime
+
+
+class LeadConsented(_Model):
+    """A caseworker recorded the household's answer (key: lead_id; intake -> discovery)."""
+    lead_id: uuid.UUID
+    given: bool
+    channel: str
+    at: datetime
+    by: str = Field(description="the caseworker's subject")
+    application_id: uuid.UUID | None = Field(default=None, description="given: the application registered")
+
+
+class SignalsSubmitted(_Model):
+    """Signals a department posted through the API, already validated by intake (SignalLine lines;
+    personal data: only discovery reads this topic). Key: a batch id."""
+    signals: tuple[dict, ...] = Field(min_length=1)
+
+
 EVENT_MODELS: dict[str, type[_Model]] = {
     "aid.application.submitted.v1": ApplicationSubmitted,
     "aid.application.verified.v1": ApplicationVerified,
@@ -341,4 +388,8 @@ EVENT_MODELS: dict[str, type[_Model]] = {
     "aid.payment_run.requested.v1": PaymentRunRequested,
     "aid.entitlement.made.v1": EntitlementMade,
     "aid.review.requested.v1": ReviewRequested,
+    "aid.lead.raised.v1": LeadRaised,
+    "aid.lead.closed.v1": LeadClosed,
+    "aid.lead.consented.v1": LeadConsented,
+    "aid.signals.submitted.v1": SignalsSubmitted,
 }

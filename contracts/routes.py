@@ -41,6 +41,10 @@ PRODUCERS: dict[str, tuple[str, ...]] = {
     "aid.payment_run.requested.v1": ("intake",),
     "aid.entitlement.made.v1": ("caseload",),
     "aid.review.requested.v1": ("intake",),
+    "aid.lead.raised.v1": ("discovery",),
+    "aid.lead.closed.v1": ("discovery",),
+    "aid.lead.consented.v1": ("intake",),
+    "aid.signals.submitted.v1": ("intake",),
 }
 
 

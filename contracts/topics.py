@@ -17,6 +17,10 @@ RECIPIENT_CHANGED = "aid.recipient.changed"  # key: recipient_id
 PAYMENT_RUN_REQUESTED = "aid.payment_run.requested"  # key: run_id
 ENTITLEMENT_MADE = "aid.entitlement.made"  # key: recipient_id
 REVIEW_REQUESTED = "aid.review.requested"  # key: review_id
+LEAD_RAISED = "aid.lead.raised"  # key: lead_id
+LEAD_CLOSED = "aid.lead.closed"  # key: lead_id
+LEAD_CONSENTED = "aid.lead.consented"  # key: lead_id
+SIGNALS_SUBMITTED = "aid.signals.submitted"  # key: a batch id; signals posted through the API
 
 ALL_TOPICS = (
     APPLICATION_SUBMITTED,
@@ -35,4 +39,8 @@ ALL_TOPICS = (
     PAYMENT_RUN_REQUESTED,
     ENTITLEMENT_MADE,
     REVIEW_REQUESTED,
+    LEAD_RAISED,
+    LEAD_CLOSED,
+    LEAD_CONSENTED,
+    SIGNALS_SUBMITTED,
 )

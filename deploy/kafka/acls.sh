@@ -25,10 +25,10 @@ acl() {  # acl PRINCIPAL OPERATION RESOURCE...
 }
 
 # intake
-acl User:intake Describe --group caseload --group civil_affairs --group disbursement --group medical_insurance --group notification --group red_cross --group registries --group verification --topic aid.entitlement.made --topic aid.payment.failed --topic aid.recipient.changed --topic aid.registry.answered --topic aid.registry.query
+acl User:intake Describe --group caseload --group civil_affairs --group disbursement --group medical_insurance --group notification --group red_cross --group registries --group verification --topic aid.entitlement.made --topic aid.lead.closed --topic aid.lead.raised --topic aid.payment.failed --topic aid.recipient.changed --topic aid.registry.answered --topic aid.registry.query
 acl User:intake IdempotentWrite --cluster
 acl User:intake Read --group intake --topic aid.application.rejected --topic aid.application.submitted --topic aid.application.verified --topic aid.case.escalated --topic aid.decision.made --topic aid.notification.sent --topic aid.payment.issued
-acl User:intake Write --topic aid.application.submitted --topic aid.dlq --topic aid.payment_run.requested --topic aid.registry.records --topic aid.review.requested
+acl User:intake Write --topic aid.application.submitted --topic aid.dlq --topic aid.lead.consented --topic aid.payment_run.requested --topic aid.registry.records --topic aid.review.requested --topic aid.signals.submitted
 
 # verification
 acl User:verification IdempotentWrite --cluster
@@ -69,3 +69,7 @@ acl User:notification Write --topic aid.dlq --topic aid.notification.sent
 acl User:caseload IdempotentWrite --cluster
 acl User:caseload Read --group caseload --topic aid.application.submitted --topic aid.application.verified --topic aid.decision.made --topic aid.payment.failed --topic aid.payment.issued --topic aid.payment_run.requested --topic aid.review.requested
 acl User:caseload Write --topic aid.dlq --topic aid.entitlement.made --topic aid.recipient.changed
+
+# discovery
+acl User:discovery IdempotentWrite --cluster
+acl User:discovery Write --topic aid.lead.closed --topic aid.lead.raised
