@@ -39,6 +39,7 @@ bench: install
 	$(BIN)/python -m jointaid.bench $(BENCH_ARGS)
 	$(BIN)/python -m jointaid.bench_registry $(REGISTRY_BENCH_ARGS)
 	$(BIN)/python -m jointaid.bench_caseload $(CASELOAD_BENCH_ARGS)
+	$(BIN)/python -m jointaid.bench_signals $(SIGNALS_BENCH_ARGS)
 	$(BIN)/python -m jointaid.bench_runs $(RUNS_BENCH_ARGS)
 
 schemas: install

@@ -33,7 +33,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from contracts import idnumber
-from contracts.events import CareLevel, Language, Residence
+from contracts.events import CareLevel, Language, ReferralService, Residence
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -64,6 +64,8 @@ __all__ = [
     "Consent",
     "Household",
     "Needs",
+    "UrgentKind",
+    "Urgent",
     "PayoutAccount",
     "ApplicationIn",
 ]
@@ -259,15 +261,21 @@ class Consent(_In):
     @field_validator("at")
     @classmethod
     def _not_future(cls, value: datetime, info: ValidationInfo) -> datetime:
-        if value.tzinfo is None:  # a local time without offset is taken as Asia/Shanghai
-            value = value.replace(tzinfo=SHANGHAI)
-        try:
-            late = value > _now(info)
-        except (OverflowError, ValueError):
-            raise _rule("date_implausible", "consent time is not a plausible date") from None
-        if late:
-            raise _rule("date_in_future", "consent time is in the future")
-        return value
+        return consent_time(value, info)
+
+
+def consent_time(value: datetime, info: ValidationInfo) -> datetime:
+    """When consent was given: a local time without offset is Asia/Shanghai; never in the future (also the rule of
+    a lead's consent, contracts/lead_consent.py)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=SHANGHAI)
+    try:
+        late = value > _now(info)
+    except (OverflowError, ValueError):
+        raise _rule("date_implausible", "consent time is not a plausible date") from None
+    if late:
+        raise _rule("date_in_future", "consent time is in the future")
+    return value
 
 
 class Household(_In):
@@ -292,9 +300,43 @@ class Household(_In):
         return self
 
 
+SERVICE_NAMES = tuple(service.value for service in ReferralService)
+
+
+def _known_service(value: Any) -> Any:
+    if not isinstance(value, str) or value not in SERVICE_NAMES:
+        raise _rule("service_unknown", f"unknown service: the services are {', '.join(SERVICE_NAMES)}")
+    return value
+
+
 class Needs(_In):
     medical_bills: list[MedicalBill] = Field(default_factory=list, max_length=MAX_BILLS)
     emergency: Emergency | None = None
+    services: list[Annotated[ReferralService, BeforeValidator(_known_service)]] = Field(
+        default_factory=list, max_length=len(SERVICE_NAMES),
+        description="services beside cash (each referred to a provider): care, counselling, employment, home_repair, companionship")
+
+    @model_validator(mode="after")
+    def _services_once(self) -> "Needs":
+        problems = [(("services", index), "service_duplicate", "the same service is asked for twice")
+                    for index, service in enumerate(self.services) if service in self.services[:index]]
+        if problems:
+            raise _fail("Needs", problems)
+        return self
+
+
+class UrgentKind(str, Enum):
+    fire = "fire"
+    flood = "flood"
+    accident = "accident"
+    critical_illness = "critical_illness"
+
+
+class Urgent(_In):
+    """Aid first, paperwork after: a caseworker marks the application urgent (intake refuses anyone else)."""
+    kind: UrgentKind
+    note: Annotated[str, StringConstraints(strict=True, strip_whitespace=True, max_length=500),
+                    AfterValidator(_printable)] = ""
 
 
 class PayoutAccount(_In):
@@ -314,6 +356,7 @@ class ApplicationIn(_In):
     needs: Needs
     payout_account: PayoutAccount
     language: Language = Language.zh
+    urgent: Urgent | None = Field(default=None, description="marked by a caseworker (token required): an advance at once")
 
     @model_validator(mode="after")
     def _household_fits_applicant(self) -> "ApplicationIn":

@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import Enum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -71,6 +72,15 @@ class Language(str, Enum):
     en = "en"
 
 
+class ReferralService(str, Enum):
+    """Services beside cash (物质+服务), in the order a notice lists them."""
+    care = "care"                    # 照料护理
+    counselling = "counselling"      # 心理疏导
+    employment = "employment"        # 就业培训
+    home_repair = "home_repair"      # 居家改造
+    companionship = "companionship"  # 关爱陪伴
+
+
 # ---- facts (verification -> departments) -------------------------------------------------
 
 class MemberFacts(_Model):
@@ -107,6 +117,8 @@ class HouseholdFacts(_Model):
     registry_notes: tuple[str, ...] = Field(default=(), description="each difference between declaration and registry")
     registry_notes_zh: tuple[str, ...] = ()
     registry_checks: tuple[RegistryCheck, ...] = ()
+    services_requested: tuple[ReferralService, ...] = Field(
+        default=(), description="the services the application asks for beside cash (needs.services)")
 
 
 # ---- decisions (departments -> next layer, disbursement, intake) ------------------------
@@ -139,6 +151,7 @@ class ApplicationSubmitted(_Model):
     submission: dict
     submitted_at: datetime
     language: Language = Language.zh
+    advance_fen: Fen = Field(default=0, ge=0, description="urgent: the advance intake requested at once (0: none)")
 
 
 class PayoutAccount(_Model):
@@ -151,6 +164,7 @@ class ApplicationVerified(_Model):
     payout_account: PayoutAccount
     language: Language = Language.zh
     expected_layers: tuple[int, ...] = (1, 2, 3, 4, 5)
+    advance_fen: Fen = Field(default=0, ge=0, description="the advance requested at submission: the final payment waits for it")
 
 
 class ApplicationRejected(_Model):
@@ -163,6 +177,7 @@ class DecisionMade(_Model):
     decision: Decision
     facts: HouseholdFacts
     trail: LayerTrail
+    appeal_id: uuid.UUID | None = Field(default=None, description="set: a decision of this appeal's round, not a first decision")
 
 
 class PaymentLine(_Model):
@@ -196,6 +211,8 @@ class PaymentIssued(_Model):
     recipient_id: uuid.UUID | None = None
     period: Period | None = Field(default=None, pattern=PERIOD_PATTERN)
     run_id: uuid.UUID | None = None
+    advance_fen: Fen = Field(default=0, ge=0, description="kind application: the advance already paid and taken off")
+    waived_fen: Fen = Field(default=0, ge=0, description="kind application: the advance above the final temporary assistance, waived")
 
 
 class PaymentFailed(_Model):
@@ -209,11 +226,137 @@ class NotificationSent(_Model):
     channel: str
     text: str
     sent_at: datetime
+    appeal_id: uuid.UUID | None = Field(default=None, description="set: the notice of this appeal, not the application's one notice")
 
 
 class CaseEscalated(_Model):
     reason: str
     missing_layers: tuple[int, ...] = ()
+
+
+# ---- referrals: services beside cash (referrals <-> providers; intake, notification read) ----------
+
+class ReferralStatus(str, Enum):
+    made = "made"            # sent to the provider, no answer yet
+    fulfilled = "fulfilled"  # the provider arranged it
+    refused = "refused"      # the provider cannot (reason says why)
+
+
+class ReferralMade(_Model):
+    """A service referral sent to a provider (key application_id). No personal data: the provider gets the
+    region and the service; it reaches the household through the window that registered it."""
+    referral_id: uuid.UUID = Field(description="uuid5(application_id, service): a replay never makes a second one")
+    service: ReferralService
+    provider: str
+    region_code: str
+    automatic: bool = Field(default=False, description="made by rule (care for a disabled member of an extreme-poverty household), not asked for")
+    made_at: datetime
+
+
+class ReferralAnswered(_Model):
+    """The provider's answer to a referral (key application_id)."""
+    referral_id: uuid.UUID
+    service: ReferralService
+    provider: str
+    status: Literal[ReferralStatus.fulfilled, ReferralStatus.refused]
+    reason: str = ""
+    reason_zh: str = ""
+    answered_at: datetime
+
+
+# ---- advances and approvals (intake <-> disbursement, notification) -------------------------
+
+class AdvanceRequested(_Model):
+    """An urgent application's advance, paid at once (intake -> disbursement; key application_id). Carries
+    the payout account: only disbursement reads this topic."""
+    payment_id: uuid.UUID
+    amount_fen: Fen = Field(gt=0)
+    urgent_kind: str
+    hardship_fen: Fen = Field(ge=0, description="the declared hardship the tier was taken on")
+    payout_account: PayoutAccount
+    language: Language = Language.zh
+    requested_at: datetime
+
+
+class ApprovalRequested(_Model):
+    """A payment above the threshold waits for a second person (disbursement -> intake; key application_id)."""
+    payment_id: uuid.UUID
+    total_fen: Fen = Field(gt=0)
+    threshold_fen: Fen = Field(ge=0)
+    lines: tuple[PaymentLine, ...]
+    requested_at: datetime
+
+
+class ApprovalDecided(_Model):
+    """An approver's decision on a waiting payment (intake -> disbursement, notification; key application_id).
+    Refused: the payment is cancelled and the application ends with its own notice naming the note."""
+    payment_id: uuid.UUID
+    approved: bool
+    note: str = ""
+    decided_by: str = Field(description="the approver's subject (staff, not the household)")
+    decided_at: datetime
+    total_fen: Fen = Field(ge=0)
+    language: Language = Language.zh
+
+
+# ---- appeals (intake -> departments, disbursement; disbursement -> intake, notification) ----------
+
+class MemberFactChange(_Model):
+    """A member's new facts, by position (1-based) among the members as decided."""
+    member: int = Field(ge=1)
+    monthly_income_fen: Fen | None = Field(default=None, ge=0)
+    disability_grade: int | None = Field(default=None, ge=1, le=4)
+    care_level: CareLevel | None = None
+
+
+class NewBill(_Model):
+    """A medical bill the appeal brings (the patient by position: no ID number travels)."""
+    member: int = Field(ge=1)
+    total_fen: Fen = Field(ge=0)
+    basic_reimbursed_fen: Fen = Field(ge=0)
+    covered_oop_fen: Fen = Field(ge=0)
+    diagnosis: str | None = None
+
+
+class AppealFactChanges(_Model):
+    """What an appeal changes in the facts a layer was decided on (None / empty: unchanged)."""
+    members: tuple[MemberFactChange, ...] = ()
+    medical_bills: tuple[NewBill, ...] = Field(default=(), description="added to the bills decided on")
+    emergency_loss_fen: Fen | None = Field(default=None, ge=0, description="replaces the emergency loss")
+    has_supporter: bool | None = None
+
+
+class AppealFiled(_Model):
+    """An appeal on one layer (intake -> the layer's department and disbursement; key application_id)."""
+    appeal_id: uuid.UUID
+    layer: int = Field(ge=1, le=5)
+    grounds: str = Field(min_length=1)
+    facts: AppealFactChanges
+    filed_at: datetime
+    language: Language = Language.zh
+
+
+class AppealOutcome(str, Enum):
+    upheld = "upheld"    # no change in the household's favour: nothing paid, nothing paid back
+    revised = "revised"  # a higher amount: the difference is paid as a supplement
+
+
+class AppealDecided(_Model):
+    """An appeal's outcome once its layer and every later one decided again (disbursement -> intake,
+    notification; key application_id)."""
+    appeal_id: uuid.UUID
+    layer: int = Field(ge=1, le=5)
+    outcome: AppealOutcome
+    supplement_fen: Fen = Field(ge=0)
+    payment_id: uuid.UUID | None = Field(default=None, description="the supplement payment (revised only)")
+    paid_before_fen: Fen = Field(ge=0, description="what the application's payments paid before this appeal")
+    total_fen: Fen = Field(ge=0, description="the total of the decisions after this appeal")
+    lines: tuple[PaymentLine, ...] = Field(default=(), description="the supplement's lines")
+    decisions: tuple[Decision, ...] = Field(description="the decisions this appeal's round made again")
+    account_kind: str
+    account_last4: str = Field(pattern=r"^[0-9A-Za-z]{0,4}$")
+    language: Language = Language.zh
+    decided_at: datetime
 
 
 # ---- registries (verification <-> registries; intake -> registries) ------------------------
@@ -392,4 +535,11 @@ EVENT_MODELS: dict[str, type[_Model]] = {
     "aid.lead.closed.v1": LeadClosed,
     "aid.lead.consented.v1": LeadConsented,
     "aid.signals.submitted.v1": SignalsSubmitted,
+    "aid.referral.made.v1": ReferralMade,
+    "aid.referral.answered.v1": ReferralAnswered,
+    "aid.advance.requested.v1": AdvanceRequested,
+    "aid.approval.requested.v1": ApprovalRequested,
+    "aid.approval.decided.v1": ApprovalDecided,
+    "aid.appeal.filed.v1": AppealFiled,
+    "aid.appeal.decided.v1": AppealDecided,
 }

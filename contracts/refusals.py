@@ -27,6 +27,7 @@ _TOO_LONG_LISTS = {
     "members": "too many household members: at most {max_length}",
     "medical_bills": "too many medical bills: at most {max_length}",
     "diagnoses": "too many diagnoses: at most {max_length}",
+    "services": "too many services: there are {max_length}, each asked for once",
 }
 
 _TOO_SHORT_LISTS = {

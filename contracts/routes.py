@@ -45,6 +45,13 @@ PRODUCERS: dict[str, tuple[str, ...]] = {
     "aid.lead.closed.v1": ("discovery",),
     "aid.lead.consented.v1": ("intake",),
     "aid.signals.submitted.v1": ("intake",),
+    "aid.referral.made.v1": ("referrals",),
+    "aid.referral.answered.v1": ("referrals",),  # its provider simulator; a real provider's adapter would answer the same
+    "aid.advance.requested.v1": ("intake",),
+    "aid.approval.requested.v1": ("disbursement",),
+    "aid.approval.decided.v1": ("intake",),
+    "aid.appeal.filed.v1": ("intake",),
+    "aid.appeal.decided.v1": ("disbursement",),
 }
 
 

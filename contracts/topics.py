@@ -21,6 +21,13 @@ LEAD_RAISED = "aid.lead.raised"  # key: lead_id
 LEAD_CLOSED = "aid.lead.closed"  # key: lead_id
 LEAD_CONSENTED = "aid.lead.consented"  # key: lead_id
 SIGNALS_SUBMITTED = "aid.signals.submitted"  # key: a batch id; signals posted through the API
+REFERRAL_MADE = "aid.referral.made"  # a service referral, to a provider
+REFERRAL_ANSWERED = "aid.referral.answered"  # the provider's answer: fulfilled or refused
+ADVANCE_REQUESTED = "aid.advance.requested"  # an urgent application's advance (payout account: disbursement only)
+APPROVAL_REQUESTED = "aid.approval.requested"
+APPROVAL_DECIDED = "aid.approval.decided"
+APPEAL_FILED = "aid.appeal.filed"  # an appeal on one layer, with its new facts
+APPEAL_DECIDED = "aid.appeal.decided"  # its outcome: upheld, or revised with a supplement
 
 ALL_TOPICS = (
     APPLICATION_SUBMITTED,
@@ -43,4 +50,11 @@ ALL_TOPICS = (
     LEAD_CLOSED,
     LEAD_CONSENTED,
     SIGNALS_SUBMITTED,
+    REFERRAL_MADE,
+    REFERRAL_ANSWERED,
+    ADVANCE_REQUESTED,
+    APPROVAL_REQUESTED,
+    APPROVAL_DECIDED,
+    APPEAL_FILED,
+    APPEAL_DECIDED,
 )

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
+from jointaid.audit_advances import ADVANCE_ANOMALY_QUERIES, advances_of
+from jointaid.audit_appeals import APPEAL_ANOMALY_QUERIES, appeals_of
 from jointaid.audit_runs import RUN_ANOMALY_QUERIES, runs_of
 from services.kit.money import format_yuan
 
@@ -24,11 +26,11 @@ ANOMALY_QUERIES = {
         SELECT application_id, count(*) AS n FROM notification.messages GROUP BY application_id HAVING count(*) > 1""",
     "paid application without exactly one payment": """
         SELECT a.application_id, count(p.payment_id) AS n FROM intake.applications a
-        LEFT JOIN disbursement.payments p ON p.application_id = a.application_id
+        LEFT JOIN disbursement.payments p ON p.application_id = a.application_id AND p.kind = 'application'
         WHERE a.payment IS NOT NULL GROUP BY a.application_id HAVING count(p.payment_id) <> 1""",
     "application with more than one payment": """
         SELECT application_id, count(*) AS n FROM disbursement.payments WHERE application_id IS NOT NULL
-        GROUP BY application_id HAVING count(*) > 1""",
+        AND kind IN ('application', 'advance') GROUP BY application_id, kind HAVING count(*) > 1""",
     "payment whose lines do not add up to its total": """
         SELECT coalesce(p.application_id, p.recipient_id) AS application_id, p.total_fen - coalesce(sum(l.amount_fen), 0) AS n
         FROM disbursement.payments p LEFT JOIN disbursement.payment_lines l ON l.payment_id = p.payment_id
@@ -39,8 +41,10 @@ ANOMALY_QUERIES = {
         GROUP BY p.application_id, p.recipient_id, e.payment_id, e.posting HAVING sum(e.debit_fen) <> sum(e.credit_fen)""",
     "settled payment never announced to the status view": """
         SELECT p.application_id, 0 AS n FROM disbursement.payments p JOIN intake.applications a USING (application_id)
-        WHERE p.status = 'settled' AND a.status = 'notified' AND a.payment IS NULL""",
+        WHERE p.status = 'settled' AND p.kind = 'application' AND a.status = 'notified' AND a.payment IS NULL""",
     **RUN_ANOMALY_QUERIES,
+    **ADVANCE_ANOMALY_QUERIES,
+    **APPEAL_ANOMALY_QUERIES,
 }
 
 
@@ -53,6 +57,8 @@ class Report:
     by_department_fen: dict[str, int] = field(default_factory=dict)
     anomalies: dict[str, list[str]] = field(default_factory=dict)
     runs: list[dict] = field(default_factory=list)
+    advances: dict = field(default_factory=dict)
+    appeals: dict = field(default_factory=dict)
 
     @property
     def clean(self) -> bool:
@@ -71,6 +77,8 @@ async def audit(database_url: str) -> Report:
             "SELECT l.department, sum(l.amount_fen)::bigint FROM disbursement.payment_lines l JOIN disbursement.payments p"
             " USING (payment_id) WHERE p.status = 'settled' GROUP BY l.department ORDER BY l.department"))
         report.runs = await runs_of(conn)
+        report.advances = await advances_of(conn)
+        report.appeals = await appeals_of(conn)
         for name, query in ANOMALY_QUERIES.items():
             report.anomalies[name] = [f"{r['application_id']} ({r['n']})" for r in await conn.fetch(query)]
         return report
@@ -87,6 +95,17 @@ def render(report: Report) -> str:
     lines += [f"  paid by {department:<18}: {format_yuan(fen)} yuan" for department, fen in report.by_department_fen.items()]
     lines += [f"  run {r['kind']} {r['period']}: {r['status']}, {r['paid']} paid + {r['failed']} failed of {r['households']},"
               f" {format_yuan(r['total_fen'])} yuan" for r in report.runs]
+    if report.advances.get("advances") or report.advances.get("awaiting_approval"):
+        a = report.advances
+        lines.append(f"  advances     : {a['advances']} settled, {format_yuan(a['advanced_fen'])} yuan;"
+                     f" waived {format_yuan(a['waived_fen'])} yuan ({len(a['waivers'])} applications);"
+                     f" {a['awaiting_approval']} payments awaiting approval")
+        lines += [f"    waived {w['application_id']}: advance {format_yuan(w['advance_fen'])}, temporary assistance"
+                  f" {format_yuan(w['advance_deducted_fen'])}, waived {format_yuan(w['waived_fen'])}" for w in a["waivers"][:20]]
+    if report.appeals.get("by_outcome"):
+        a = report.appeals
+        lines.append(f"  appeals      : {', '.join(f'{o} {n}' for o, n in sorted(a['by_outcome'].items()))};"
+                     f" {a['supplements']} supplements settled, {format_yuan(a['supplement_fen'])} yuan")
     found = {name: rows for name, rows in report.anomalies.items() if rows}
     if not found:
         lines.append("  anomalies    : none")

@@ -38,6 +38,7 @@ import httpx
 
 from contracts.idnumber import check_digit
 from jointaid.credentials import staff_token
+from jointaid.second_approver import SUBJECT as SECOND_APPROVER, approve_waiting_async
 from jointaid.embedded import EmbeddedPostgres, free_port
 from jointaid.process_cpu import difference, tree_cpu
 
@@ -244,8 +245,9 @@ async def _status_counts(conn, ids: list[str]) -> dict[str, int]:
     return {r["status"]: r["n"] for r in rows}
 
 
-async def wait_notified(conn, ids: list[str], timeout: float) -> dict[str, int]:
-    """Poll until every id is notified or the timeout passes; returns the last status counts."""
+async def wait_notified(conn, ids: list[str], timeout: float, approve=None) -> dict[str, int]:
+    """Poll until every id is notified or the timeout passes; returns the last status counts. `approve`: the
+    second person's round (shape D is above the approval threshold), awaited when some are awaiting approval."""
     started, reported = time.monotonic(), 0
     step = max(1, len(ids) // 10)
     while True:
@@ -256,6 +258,8 @@ async def wait_notified(conn, ids: list[str], timeout: float) -> dict[str, int]:
             reported = done
         if done == len(ids) or time.monotonic() - started > timeout:
             return counts
+        if approve is not None and counts.get("awaiting_approval"):
+            await approve()
         await asyncio.sleep(0.25)
 
 
@@ -476,7 +480,10 @@ async def measure(system: System, args) -> dict:
         del bodies
         print(f"bench: accepted {len(submitted.ids)}/{args.n} in {submitted.seconds:.1f} s; refused/failed: "
               f"{submitted.failures or 'none'}; transport errors retried: {submitted.retries or 'none'}", flush=True)
-        counts = await wait_notified(conn, submitted.ids, args.timeout)
+        approver = httpx.AsyncClient(base_url=system.base, timeout=30, headers={
+            "Authorization": f"Bearer {staff_token(system.data_dir, 'approver', SECOND_APPROVER)}"})
+        async with approver:
+            counts = await wait_notified(conn, submitted.ids, args.timeout, lambda: approve_waiting_async(approver))
         cpu = difference(tree_cpu(system.process.pid, str(system.data_dir)), cpu_before)
         cpu["load client"] = _own_cpu() - own_before
         notified = await pg_counters(conn, statements)

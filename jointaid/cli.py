@@ -101,6 +101,29 @@ def parser() -> argparse.ArgumentParser:
     moved.add_argument("--json", action="store_true", help="machine-readable summary, with every refused line")
     moved.add_argument("--data-dir", default=".jointaid", help="the data directory of `jointaid up` (default: .jointaid)")
 
+    monitor = commands.add_parser("monitor", help="monitoring signals: policy finds the person",
+                                  description="Load departments' monitoring signals; the lead rules of the policy raise "
+                                  "leads for the households they point to.")
+    monitor_actions = monitor.add_subparsers(dest="action", required=True, metavar="ACTION")
+    signals = monitor_actions.add_parser(
+        "import", help="load signals from a CSV or Parquet file and raise leads",
+        description="Load FILE (CSV with a header line, or Parquet): columns id_number, signal (medical_spending, "
+        "income_drop, disability, death, report), amount_fen (medical_spending: the bill's out-of-pocket spending; "
+        "income_drop: the person's new monthly income), observed_on (YYYY-MM-DD), source, and optionally grade "
+        "(disability, 1-4). A row that breaks a rule is refused with its row number (a CSV's line number) and the rule, "
+        "and the rest is loaded; a signal already loaded is a duplicate, so the same file twice raises nothing; a "
+        "signal of a person the registries do not know is kept and counted, never a lead. The lead rules of the policy "
+        "in force on the as-of day run for the households the new signals touch: at most one open lead per household, "
+        "none for a household with an application in progress or already a recipient of what the signal points to; "
+        "each new lead is announced as aid.lead.raised. One transaction. Progress on stderr, a summary on stdout. "
+        "Exit status 0 when loaded (refused rows are in the summary), 2 when the file cannot be read (nothing loaded). "
+        "Uses DATABASE_URL, or the embedded database under --data-dir.")
+    signals.add_argument("file", metavar="FILE", help="the file to load (.csv or .parquet)")
+    signals.add_argument("--as-of", default=None, metavar="DATE",
+                         help="evaluate the rules as of this day, YYYY-MM-DD, not after today (default: today)")
+    signals.add_argument("--json", action="store_true", help="machine-readable summary, with every refused row")
+    signals.add_argument("--data-dir", default=".jointaid", help="the data directory of `jointaid up` (default: .jointaid)")
+
     status = commands.add_parser("run-status", help="a payment run's progress, until it is done",
                                  description="Show a payment run's progress (households done of its total, paid, failed, "
                                  "total yuan) as a bar redrawn until every household is paid or failed; with --json, once. "
@@ -154,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
             return registry_import(args)
         if args.command == "caseload":
             return caseload_import(args)
+        if args.command == "monitor":
+            return monitor_import(args)
     except PolicyError as exc:
         print(f"jointaid: the policy is not valid: {exc}", file=sys.stderr)
         return 2
@@ -239,9 +264,26 @@ def caseload_import(args) -> int:
     return bulk_import(args, "caseload", bulk, lambda summary: 1 if summary.refused else 0)
 
 
-def bulk_import(args, what: str, bulk, exit_status) -> int:
-    """`jointaid <what> import FILE`: the file through `bulk.import_file`, progress on stderr, the summary
-    printed; exit_status(summary), or 2 when the file cannot be read (nothing loaded)."""
+def monitor_import(args) -> int:
+    from datetime import date
+
+    from services.discovery import bulk
+    from services.kit.policy import today_in_shanghai
+
+    try:
+        as_of = date.fromisoformat(args.as_of) if args.as_of else None
+    except ValueError:
+        print(f"jointaid monitor import: --as-of must be a date, YYYY-MM-DD, not {args.as_of!r}", file=sys.stderr)
+        return 2
+    if as_of is not None and as_of > today_in_shanghai():
+        print(f"jointaid monitor import: --as-of {as_of} is in the future; nothing was loaded", file=sys.stderr)
+        return 2
+    return bulk_import(args, "monitor", bulk, lambda summary: 0, as_of=as_of)  # a refused row is reported, not a failure
+
+
+def bulk_import(args, what: str, bulk, exit_status, **options) -> int:
+    """`jointaid <what> import FILE`: the file through `bulk.import_file` (with `options`), progress on stderr, the
+    summary printed; exit_status(summary), or 2 when the file cannot be read (nothing loaded)."""
     import json
     import os
     from pathlib import Path
@@ -257,7 +299,7 @@ def bulk_import(args, what: str, bulk, exit_status) -> int:
     url = os.environ.get("DATABASE_URL")
     with (contextlib.nullcontext(url) if url else embedded_database(args.data_dir)) as database_url:
         try:
-            summary = asyncio.run(bulk.import_file(database_url, Path(args.file), progress=progress))
+            summary = asyncio.run(bulk.import_file(database_url, Path(args.file), progress=progress, **options))
         except bulk.UnreadableFile as exc:
             print(f"jointaid {what} import: cannot read {args.file}: {exc}; nothing was loaded", file=sys.stderr)
             return 2

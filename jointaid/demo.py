@@ -7,10 +7,13 @@ from pathlib import Path
 
 import httpx
 
+from jointaid.second_approver import approve_waiting
+
 EXAMPLES = Path(__file__).resolve().parent / "examples" / "applications.json"
 
 
-def run_demo(base: str, timeout: float = 60) -> dict[str, dict]:
+def run_demo(base: str, timeout: float = 60, approver_token: str | None = None) -> dict[str, dict]:
+    """Example D (73,600 yuan) is above the approval threshold: a second person (`approver_token`) approves it."""
     examples = json.loads(EXAMPLES.read_text())
     with httpx.Client(base_url=base, timeout=10) as client:
         submitted = {}
@@ -20,7 +23,8 @@ def run_demo(base: str, timeout: float = 60) -> dict[str, dict]:
             submitted[name] = answer.json()
             print(f"demo: submitted example {name} as {submitted[name]['application_id']}", flush=True)
         # each household follows its own application with the token its submission answered
-        views = {name: wait_notified(client, s["application_id"], s["access_token"], timeout) for name, s in submitted.items()}
+        views = {name: wait_notified(client, s["application_id"], s["access_token"], timeout, approver_token)
+                 for name, s in submitted.items()}
     for name, view in views.items():
         total = (view.get("payment") or {}).get("total_fen", 0)
         print(f"\n===== example {name}: {view['status']}, total {total} fen =====", flush=True)
@@ -28,12 +32,18 @@ def run_demo(base: str, timeout: float = 60) -> dict[str, dict]:
     return views
 
 
-def wait_notified(client: httpx.Client, application_id: str, token: str, timeout: float) -> dict:
+def wait_notified(client: httpx.Client, application_id: str, token: str, timeout: float,
+                  approver_token: str | None = None) -> dict:
     deadline = time.monotonic() + timeout
     view = {}
     while time.monotonic() < deadline:
         view = client.get(f"/v1/applications/{application_id}", headers={"Authorization": f"Bearer {token}"}).json()
         if view.get("status") == "notified":
             return view
+        if view.get("status") == "awaiting_approval" and approver_token:
+            with httpx.Client(base_url=client.base_url, timeout=10,
+                              headers={"Authorization": f"Bearer {approver_token}"}) as approver:
+                if approve_waiting(approver, only={application_id}, note="demo: approved by a second person"):
+                    print(f"demo: payment of {application_id} above the threshold, approved by demo-approver", flush=True)
         time.sleep(0.2)
     return view

@@ -16,6 +16,8 @@ MODULES = {
     "disbursement": "services.disbursement.main",
     "notification": "services.notification.main",
     "caseload": "services.caseload.main",
+    "referrals": "services.referrals.main",
+    "discovery": "services.discovery.main",
 }
 assert tuple(MODULES) == SERVICES
 

@@ -62,7 +62,7 @@ def up(args) -> int:
         base = f"http://127.0.0.1:{args.port}"
         print_where(base, data_dir, settings, database is not None, broker is not None)
         if args.demo:
-            threading.Thread(target=_demo, args=(base, stop), daemon=True).start()
+            threading.Thread(target=_demo, args=(base, stop, data_dir), daemon=True).start()
         while not stop.wait(0.5):
             supervisor.restart_dead()
             if broker and broker.process.poll() is not None:
@@ -115,12 +115,13 @@ def print_where(base: str, data_dir: Path, settings: Settings, own_db: bool, own
     print("jointaid: Ctrl-C stops everything", flush=True)
 
 
-def _demo(base: str, stop: threading.Event) -> None:
+def _demo(base: str, stop: threading.Event, data_dir) -> None:
+    from jointaid.credentials import staff_token
     from jointaid.demo import run_demo
 
     try:
         wait_ready(base, stop)
-        run_demo(base)
+        run_demo(base, approver_token=staff_token(data_dir, "approver", "demo-approver"))
     except Exception as exc:  # the demo is a show, not the system: report and keep serving
         log.error("demo failed: %s", exc)
 

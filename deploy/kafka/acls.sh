@@ -25,10 +25,10 @@ acl() {  # acl PRINCIPAL OPERATION RESOURCE...
 }
 
 # intake
-acl User:intake Describe --group caseload --group civil_affairs --group disbursement --group medical_insurance --group notification --group red_cross --group registries --group verification --topic aid.entitlement.made --topic aid.lead.closed --topic aid.lead.raised --topic aid.payment.failed --topic aid.recipient.changed --topic aid.registry.answered --topic aid.registry.query
+acl User:intake Describe --group caseload --group civil_affairs --group disbursement --group discovery --group medical_insurance --group notification --group red_cross --group referrals --group registries --group verification --topic aid.entitlement.made --topic aid.lead.closed --topic aid.lead.raised --topic aid.payment.failed --topic aid.recipient.changed --topic aid.registry.answered --topic aid.registry.query
 acl User:intake IdempotentWrite --cluster
-acl User:intake Read --group intake --topic aid.application.rejected --topic aid.application.submitted --topic aid.application.verified --topic aid.case.escalated --topic aid.decision.made --topic aid.notification.sent --topic aid.payment.issued
-acl User:intake Write --topic aid.application.submitted --topic aid.dlq --topic aid.lead.consented --topic aid.payment_run.requested --topic aid.registry.records --topic aid.review.requested --topic aid.signals.submitted
+acl User:intake Read --group intake --topic aid.appeal.decided --topic aid.application.rejected --topic aid.application.submitted --topic aid.application.verified --topic aid.approval.requested --topic aid.case.escalated --topic aid.decision.made --topic aid.notification.sent --topic aid.payment.issued --topic aid.referral.answered --topic aid.referral.made
+acl User:intake Write --topic aid.advance.requested --topic aid.appeal.filed --topic aid.application.submitted --topic aid.approval.decided --topic aid.dlq --topic aid.lead.consented --topic aid.payment_run.requested --topic aid.registry.records --topic aid.review.requested --topic aid.signals.submitted
 
 # verification
 acl User:verification IdempotentWrite --cluster
@@ -42,27 +42,27 @@ acl User:registries Write --topic aid.dlq --topic aid.registry.answered
 
 # civil_affairs
 acl User:civil_affairs IdempotentWrite --cluster
-acl User:civil_affairs Read --group civil_affairs --topic aid.application.verified --topic aid.decision.made
+acl User:civil_affairs Read --group civil_affairs --topic aid.appeal.filed --topic aid.application.verified --topic aid.decision.made
 acl User:civil_affairs Write --topic aid.decision.made --topic aid.dlq
 
 # medical_insurance
 acl User:medical_insurance IdempotentWrite --cluster
-acl User:medical_insurance Read --group medical_insurance --topic aid.decision.made
+acl User:medical_insurance Read --group medical_insurance --topic aid.appeal.filed --topic aid.decision.made
 acl User:medical_insurance Write --topic aid.decision.made --topic aid.dlq
 
 # red_cross
 acl User:red_cross IdempotentWrite --cluster
-acl User:red_cross Read --group red_cross --topic aid.decision.made
+acl User:red_cross Read --group red_cross --topic aid.appeal.filed --topic aid.decision.made
 acl User:red_cross Write --topic aid.decision.made --topic aid.dlq
 
 # disbursement
 acl User:disbursement IdempotentWrite --cluster
-acl User:disbursement Read --group disbursement --topic aid.application.verified --topic aid.decision.made --topic aid.entitlement.made
-acl User:disbursement Write --topic aid.case.escalated --topic aid.dlq --topic aid.payment.failed --topic aid.payment.issued
+acl User:disbursement Read --group disbursement --topic aid.advance.requested --topic aid.appeal.filed --topic aid.application.verified --topic aid.approval.decided --topic aid.decision.made --topic aid.entitlement.made
+acl User:disbursement Write --topic aid.appeal.decided --topic aid.approval.requested --topic aid.case.escalated --topic aid.dlq --topic aid.payment.failed --topic aid.payment.issued
 
 # notification
 acl User:notification IdempotentWrite --cluster
-acl User:notification Read --group notification --topic aid.application.rejected --topic aid.payment.issued --topic aid.recipient.changed
+acl User:notification Read --group notification --topic aid.appeal.decided --topic aid.application.rejected --topic aid.approval.decided --topic aid.payment.issued --topic aid.recipient.changed --topic aid.referral.answered --topic aid.referral.made
 acl User:notification Write --topic aid.dlq --topic aid.notification.sent
 
 # caseload
@@ -70,6 +70,12 @@ acl User:caseload IdempotentWrite --cluster
 acl User:caseload Read --group caseload --topic aid.application.submitted --topic aid.application.verified --topic aid.decision.made --topic aid.payment.failed --topic aid.payment.issued --topic aid.payment_run.requested --topic aid.review.requested
 acl User:caseload Write --topic aid.dlq --topic aid.entitlement.made --topic aid.recipient.changed
 
+# referrals
+acl User:referrals IdempotentWrite --cluster
+acl User:referrals Read --group referrals --topic aid.decision.made
+acl User:referrals Write --topic aid.dlq --topic aid.referral.answered --topic aid.referral.made
+
 # discovery
 acl User:discovery IdempotentWrite --cluster
-acl User:discovery Write --topic aid.lead.closed --topic aid.lead.raised
+acl User:discovery Read --group discovery --topic aid.lead.consented --topic aid.signals.submitted
+acl User:discovery Write --topic aid.dlq --topic aid.lead.closed --topic aid.lead.raised

@@ -32,7 +32,8 @@ MONTHLY = frozenset({CaseloadStatus.extreme_poverty, CaseloadStatus.mla})
 STATUS_ZH = {CaseloadStatus.extreme_poverty: "特困供养", CaseloadStatus.mla: "最低生活保障",
              CaseloadStatus.low_income: "低收入家庭"}
 # What the digest leaves out: the day and the ages change with the calendar, not with the household.
-DIGEST_EXCLUDES = {"submitted_on": True, "members": {"__all__": {"age"}}, "registry_checks": True}
+DIGEST_EXCLUDES = {"submitted_on": True, "members": {"__all__": {"age"}}, "registry_checks": True,
+                   "services_requested": True}  # an application's, never an imported household's
 
 
 @dataclass(frozen=True)

@@ -10,26 +10,38 @@ from services.kit.consumer import Tx
 DECISIONS_MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-async def publish_decision(tx: Tx, decision: Decision, facts: HouseholdFacts, trail: LayerTrail) -> None:
-    await tx.conn.execute(
-        "INSERT INTO decisions(application_id, layer, program, outcome, amount_fen, reason) VALUES ($1, $2, $3, $4, $5, $6)",
-        tx.application_id, decision.layer, decision.program.value, decision.outcome.value, decision.amount_fen, decision.reason,
-    )
-    await tx.emit("aid.decision.made.v1", DecisionMade(decision=decision, facts=facts, trail=trail))
+async def publish_decision(tx: Tx, decision: Decision, facts: HouseholdFacts, trail: LayerTrail,
+                           appeal_id=None) -> None:
+    """Keep the decision with the facts and trail it announces (an appeal decides again from them), then announce it.
+    An appeal round's decisions (appeal_id set) are kept apart from the first ones."""
+    row = (tx.application_id, decision.layer, decision.program.value, decision.outcome.value, decision.amount_fen,
+           decision.reason, facts.model_dump_json(), trail.model_dump_json())
+    if appeal_id is None:
+        await tx.conn.execute("INSERT INTO decisions(application_id, layer, program, outcome, amount_fen, reason, facts, trail)"
+                              " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", *row)
+    else:
+        await tx.conn.execute("INSERT INTO appeal_decisions(application_id, layer, program, outcome, amount_fen, reason,"
+                              " facts, trail, appeal_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)", *row, appeal_id)
+    await tx.emit("aid.decision.made.v1", DecisionMade(decision=decision, facts=facts, trail=trail, appeal_id=appeal_id))
 
 
-def made_by_layer(layer: int):
+def made_by_layer(layer: int, appeals: bool = False):
     """Filter for handlers that react to the previous layer's decision.
 
     The consumer reads `wants_headers` before decoding the message and `accepts` before claiming it,
     so the other layers' decisions cost neither a decode nor any transaction work here.
+    An appeal round's decisions reach only handlers that ask for them (`appeals=True`: the departments,
+    whose later layers follow an appeal); others (referrals, caseload) see first decisions only.
     """
+    def wanted(made: DecisionMade) -> bool:
+        return made.decision.layer == layer and (appeals or made.appeal_id is None)
+
     def wrap(handler):
         async def on_decision(tx: Tx, event, made: DecisionMade) -> None:
-            if made.decision.layer == layer:
+            if wanted(made):
                 await handler(tx, event, made)
         on_decision.__name__ = handler.__name__
-        on_decision.accepts = lambda made: made.decision.layer == layer
+        on_decision.accepts = wanted
         on_decision.wants_headers = {LAYER_HEADER: str(layer)}
         return on_decision
     return wrap

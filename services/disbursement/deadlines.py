@@ -1,19 +1,24 @@
 """The deadline sweeper: an application whose answers are late is escalated, not left silent.
 
 A later answer still completes it normally: escalation does not settle, so the payment is made
-exactly once when the last answer arrives.
+exactly once when the last answer arrives. A payment waiting for an approver is not late: its
+application is settled (every answer in), so it is never escalated for that; the sweep counts them.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 
+from prometheus_client import Gauge
+
 from contracts.events import CaseEscalated
-from services.disbursement import settlement, store
-from services.kit import tracing
+from services.disbursement import approvals, settlement, store
+from services.kit import metrics, tracing
 from services.kit.consumer import Tx
 
 log = logging.getLogger(__name__)
+APPROVALS_WAITING = Gauge("jointaid_payments_awaiting_approval", "Payments above the approval threshold waiting for an approver",
+                          registry=metrics.REGISTRY, multiprocess_mode="livemax")
 
 
 async def sweep(ctx, limit: int = 100) -> int:
@@ -25,9 +30,15 @@ async def sweep(ctx, limit: int = 100) -> int:
             traces = await store.decision_trace_headers(conn, row["application_id"])
             with tracing.resumed(traces[0] if traces else {}):
                 await store.mark_escalated(conn, row["application_id"])
+                reason = (f"answers past the deadline: layers {', '.join(map(str, missing))} missing" if missing else
+                          "past the deadline: every answer is in, the advance is not settled yet")
                 await Tx(conn, "disbursement", row["application_id"]).emit("aid.case.escalated.v1", CaseEscalated(
-                    reason=f"answers past the deadline: layers {', '.join(map(str, missing))} missing", missing_layers=tuple(missing)))
+                    reason=reason, missing_layers=tuple(missing)))
             log.warning("application %s escalated: layers %s missing", row["application_id"], missing)
+        waiting = await approvals.waiting(conn)
+    if waiting != APPROVALS_WAITING._value.get():  # logged when it changes, not every round
+        log.info("%d payment(s) waiting for an approver (never escalated for that)", waiting)
+    APPROVALS_WAITING.set(waiting)
     if late:
         ctx.relay.wake()
     return len(late)

@@ -45,7 +45,8 @@ async def on_entitlement(tx: Tx, event, made: EntitlementMade) -> None:
 
 
 async def issued(conn, payment) -> PaymentIssued:
-    """The announcement of a settled run payment (keyed by the household: the settler's Tx)."""
+    """The announcement of a settled payment with its own payee row: a run's (keyed by the household: the
+    settler's Tx), or an application's advance (kind advance, no period)."""
     payee = await conn.fetchrow("SELECT * FROM entitlement_payees WHERE payment_id = $1", payment["payment_id"])
     lines = await store.lines_of(conn, payment["payment_id"])
     return PaymentIssued(

@@ -4,7 +4,7 @@ from __future__ import annotations
 from opentelemetry import trace
 
 from contracts.events import ApplicationVerified, DecisionMade, Language, PaymentIssued
-from services.disbursement import settlement, store
+from services.disbursement import advance_flow, advances, appeals, approvals, settlement, store
 from services.kit import tracing
 from services.kit.consumer import Tx
 
@@ -16,10 +16,14 @@ def handlers(deadline_seconds: float):
         account = verified.payout_account
         declared_only = tuple(i for i, member in enumerate(verified.facts.members, start=1) if member.declared_only)
         await store.open_application(tx.conn, event.application_id, verified.expected_layers, account.kind,
-                                     account.number, verified.language.value, deadline_seconds, declared_only)
+                                     account.number, verified.language.value, deadline_seconds, declared_only,
+                                     verified.advance_fen)
         await settle_if_complete(tx)
 
     async def on_decision(tx: Tx, event, made: DecisionMade) -> None:
+        if made.appeal_id is not None:  # an appeal round's answer: kept apart, may pay a supplement
+            await appeals.on_appeal_decision(tx, event, made)
+            return
         if await store.record_decision(tx.conn, event.application_id, event.event_id, made.decision, tracing.capture()):
             await settle_if_complete(tx)
 
@@ -33,16 +37,27 @@ async def settle_if_complete(tx: Tx) -> None:
         return  # not verified yet (answers can overtake it), or already settled
     if settlement.missing_layers(application["expected_layers"], application["answered"]):
         return
+    advance = await advance_flow.advance_to_take_off(tx.conn, application)
+    if advance is None:
+        return  # the advance is not settled yet: its settlement calls this again
     decisions = await store.decisions_of(tx.conn, tx.application_id)
-    lines = settlement.payment_lines(decisions)
+    split = advances.split(settlement.payment_lines(decisions), advance)  # final = total − min(advance, temporary)
+    lines = list(split.lines)
     await store.mark_settled(tx.conn, tx.application_id)
+    await advance_flow.record_split(tx.conn, tx.application_id, split)
     if not lines:
+        application = await store.application(tx.conn, tx.application_id)  # with what the advance paid
         await tx.emit("aid.payment.issued.v1", payment_issued(application, None, lines, decisions))
         return
+    threshold = approvals.threshold_fen()
+    held = approvals.needs_approval(split.total_fen, threshold)
     links = [link for h in await store.decision_trace_headers(tx.conn, tx.application_id) if (link := tracing.link_to(h))]
     with tracer.start_as_current_span("disbursement.payment", links=links) as span:
         span.set_attribute("application_id", str(tx.application_id))
-        await store.create_payment(tx.conn, tx.application_id, lines, tracing.capture())
+        payment_id = await store.create_payment(tx.conn, tx.application_id, lines, tracing.capture(),
+                                                "awaiting_approval" if held else "pending")
+    if held:
+        await approvals.hold(tx, payment_id, lines, threshold)
     # the rail worker (woken after this commit) settles it, then announces aid.payment.issued
 
 
@@ -56,4 +71,6 @@ def payment_issued(application, payment_id, lines, decisions) -> PaymentIssued:
         account_last4=settlement.last4(application["account_number"]),
         language=Language(application["language"]),
         declared_only_members=tuple(application["declared_only"]),
+        advance_fen=application["advance_deducted_fen"],
+        waived_fen=application["waived_fen"],
     )

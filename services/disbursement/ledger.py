@@ -31,5 +31,17 @@ def settlement(total_fen: int) -> list[Entry]:
     return [Entry(CITIZEN_PAYABLE, debit_fen=total_fen), Entry(BANK_SETTLEMENT, credit_fen=total_fen)]
 
 
+def waiver(line: PaymentLine) -> list[Entry]:
+    """An advance paid above its program's final decision: the excess leaves the fund's decided spending
+    for the department's waived account (paid, not owed, never clawed back)."""
+    return [Entry(f"waived:{line.department.value}", debit_fen=line.amount_fen, program=line.program.value),
+            Entry(f"fund:{line.department.value}", credit_fen=line.amount_fen, program=line.program.value)]
+
+
+def reversal(lines: list[PaymentLine]) -> list[Entry]:
+    """An approval undone (the approver refused the payment): each line back to its fund."""
+    return [Entry(e.account, debit_fen=e.credit_fen, credit_fen=e.debit_fen, program=e.program) for e in approval(lines)]
+
+
 def balanced(entries: list[Entry]) -> bool:
     return sum(e.debit_fen for e in entries) == sum(e.credit_fen for e in entries)

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from services.disbursement import entitlements
+from services.disbursement import advance_flow, appeals, approvals, entitlements
 from services.disbursement.deadlines import run_sweeper
 from services.disbursement.handlers import handlers
 from services.disbursement.rail import InProcessRail
@@ -14,7 +14,8 @@ def spec(settings: Settings) -> ServiceSpec:
     return ServiceSpec(
         name="disbursement",
         migrations=(Path(__file__).parent / "migrations",),
-        handlers={**handlers(settings.deadline_seconds), **entitlements.HANDLERS},
-        background=(settler.run, run_sweeper),
+        handlers={**handlers(settings.deadline_seconds), **entitlements.HANDLERS, **advance_flow.HANDLERS,
+                  **approvals.HANDLERS, **appeals.HANDLERS},
+        background=(settler.run, run_sweeper, appeals.run_sweeper),
         after_commit=(settler.wake,),
     )

@@ -10,8 +10,8 @@ import json
 import logging
 
 from contracts.events import CaseEscalated, PaymentFailed
-from services.disbursement import entitlements, store
-from services.disbursement.handlers import payment_issued
+from services.disbursement import advance_flow, appeals, entitlements, store
+from services.disbursement.handlers import payment_issued, settle_if_complete
 from services.disbursement.rail import PaymentRail, RailError
 from services.kit import tracing
 from services.kit.consumer import Tx
@@ -59,6 +59,13 @@ class Settler:
         if payment["application_id"] is None:  # a payment run's entitlement
             await tx.emit("aid.payment.issued.v1", await entitlements.issued(tx.conn, payment))
             return
+        if payment["kind"] == "advance":  # its receipt; the final payment may have been waiting for it
+            await tx.emit("aid.payment.issued.v1", await entitlements.issued(tx.conn, payment))
+            await self.final_after_advance(tx)
+            return
+        if payment["kind"] == "supplement":  # an appeal's difference: its own announcement
+            await tx.emit("aid.payment.issued.v1", await appeals.issued(tx.conn, payment))
+            return
         application = await store.application(tx.conn, tx.application_id)
         decisions = await store.decisions_of(tx.conn, tx.application_id)
         lines = await store.lines_of(tx.conn, payment["payment_id"])
@@ -76,3 +83,9 @@ class Settler:
                 await store.mark_escalated(tx.conn, tx.application_id)
             await tx.emit("aid.case.escalated.v1", CaseEscalated(
                 reason=f"payment failed {attempt} times at the rail: {error}; needs a caseworker"))
+            if payment["kind"] == "advance":  # never paid: the final payment takes nothing off
+                await self.final_after_advance(tx)
+
+    async def final_after_advance(self, tx: Tx) -> None:
+        await advance_flow.lock_application(tx.conn, tx.application_id)
+        await settle_if_complete(tx)

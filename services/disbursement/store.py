@@ -11,11 +11,13 @@ from services.disbursement import ledger
 
 
 async def open_application(conn, application_id, expected, account_kind, account_number, language, deadline_seconds,
-                           declared_only: tuple[int, ...] = ()) -> None:
+                           declared_only: tuple[int, ...] = (), advance_fen: int = 0) -> None:
     await conn.execute(
         "INSERT INTO applications(application_id, expected_layers, account_kind, account_number, language, deadline_at,"
-        " declared_only) VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6), $7) ON CONFLICT DO NOTHING",
+        " declared_only, advance_fen) VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6), $7, $8)"
+        " ON CONFLICT DO NOTHING",
         application_id, list(expected), account_kind, account_number, language, deadline_seconds, list(declared_only),
+        advance_fen,
     )
 
 
@@ -70,13 +72,14 @@ async def mark_settled(conn, application_id) -> None:
     await conn.execute("UPDATE applications SET settled_at = now() WHERE application_id = $1", application_id)
 
 
-async def create_payment(conn, application_id, lines: list[PaymentLine], trace_headers: dict) -> uuid.UUID:
-    """The one payment (pending until the rail settles it), its lines and its approval posting."""
+async def create_payment(conn, application_id, lines: list[PaymentLine], trace_headers: dict,
+                         status: str = "pending") -> uuid.UUID:
+    """The one payment (pending until the rail settles it, or awaiting_approval), its lines and its approval posting."""
     payment_id = uuid.uuid4()
     total = sum(line.amount_fen for line in lines)
     await conn.execute(
-        "INSERT INTO payments(payment_id, application_id, total_fen, trace_headers) VALUES ($1, $2, $3, $4)",
-        payment_id, application_id, total, json.dumps(trace_headers),
+        "INSERT INTO payments(payment_id, application_id, total_fen, trace_headers, status) VALUES ($1, $2, $3, $4, $5)",
+        payment_id, application_id, total, json.dumps(trace_headers), status,
     )
     await conn.executemany(
         "INSERT INTO payment_lines(payment_id, department, program, amount_fen) VALUES ($1, $2, $3, $4)",

@@ -34,12 +34,21 @@ ROUTE_ACCESS: dict[tuple[str, str], dict[str, Reach] | None] = {
     ("GET", "/v1/applications/{application_id}/trace"): {"operator": ANY, "caseworker": ANY},
     ("GET", "/v1/access-log"): {"operator": ANY},
     ("POST", "/v1/registry/records"): {"department": ANY},
+    ("POST", "/v1/signals"): {"department": ANY},
+    # leads point to a household (masked ID numbers): the staff who contact it; consent is recorded by a caseworker
+    ("GET", "/v1/leads"): {"operator": ANY, "caseworker": ANY},
+    ("GET", "/v1/leads/{lead_id}"): {"operator": ANY, "caseworker": ANY},
+    ("POST", "/v1/leads/{lead_id}/consent"): {"caseworker": ANY},
     ("POST", "/v1/payment-runs"): {"operator": ANY},
     ("GET", "/v1/payment-runs/{run_id}"): {"operator": ANY, "caseworker": ANY},
     ("POST", "/v1/reviews"): {"operator": ANY},
     ("GET", "/v1/reviews/{review_id}"): {"operator": ANY, "caseworker": ANY},
     ("GET", "/v1/recipients"): {"operator": ANY, "caseworker": ANY},
     ("GET", "/v1/recipients/{recipient_id}"): {"operator": ANY, "caseworker": ANY},
+    ("GET", "/v1/approvals"): {"approver": ANY, "operator": ANY},
+    ("POST", "/v1/applications/{application_id}/approval"): {"approver": ANY},
+    ("POST", "/v1/applications/{application_id}/appeals"): {"caseworker": ANY, "citizen": OWN},
+    ("GET", "/v1/appeals/{appeal_id}"): {"operator": ANY, "caseworker": ANY, "citizen": OWN},
     ("GET", "/metrics"): {"operator": ANY},
     ("GET", "/console"): {"operator": ANY},
     ("GET", "/console/applications/{application_id}"): {"operator": ANY},
@@ -114,12 +123,25 @@ def make_authorize(verifier: Verifier):
             token = presented_token(request, cookie=not public)
             if token is not None:
                 principal = await verifier.verify(token)
-            allowed(key, principal, request.path_params.get("application_id"))
+            allowed(key, principal, await scope_of(request, principal))
         except TokenRefused as exc:
             raise Refusal(401, exc.reason, str(exc)) from None
         request.state.principal = principal
 
     return authorize
+
+
+async def scope_of(request: Request, principal: Principal | None) -> str | None:
+    """The application a request is about: its path's application_id or, for a citizen's call on a record of its
+    own (an appeal), the application of that record, through the lookup its module put in app.state.scope_lookups."""
+    application_id = request.path_params.get("application_id")
+    if application_id is not None or principal is None or principal.role != "citizen":
+        return application_id
+    for name, lookup in getattr(request.app.state, "scope_lookups", {}).items():
+        if name in request.path_params:
+            found = await lookup(request.path_params[name])
+            return None if found is None else str(found)
+    return None
 
 
 async def refused(request: Request, exc: Refusal):

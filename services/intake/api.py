@@ -15,6 +15,10 @@ from services.intake import (access, access_log, api_docs, console, limits, logi
 from services.intake import payment_runs_api
 from services.intake import reviews_api
 from services.intake import recipients_api
+from services.intake import json_lines, leads_api, signals_api
+from contracts.registry import read_record
+from services.intake import advance_request, approvals_api
+from services.intake import appeals_api
 from services.intake.answers import DATABASE, SIGNED_IN, answers
 from contracts.refusals import field_errors
 from services.kit.telemetry import current_trace_id
@@ -60,12 +64,14 @@ def create_app(ctx) -> FastAPI:
     async def refuse(request: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(status_code=422, content=field_errors(exc))
 
-    @app.post("/v1/applications", status_code=202, responses=answers(401, 409, 413, 415, 422, 429, *DATABASE))
+    @app.post("/v1/applications", status_code=202, responses=answers(401, 403, 409, 413, 415, 422, 429, *DATABASE))
     async def submit(application: ApplicationIn, request: Request,
                      idempotency_key: str | None = Header(default=None, max_length=200)):
         """Apply once. Anonymous submissions are rate-limited; a caseworker's token records who registered it.
         The answer's `access_token` lets the citizen read (and later appeal) this one application for 180 days."""
         registrar = request.state.principal
+        if (refused := advance_request.refusal(application, registrar)) is not None:
+            return JSONResponse(status_code=403, content=refused)  # only a caseworker marks urgent
         with tracer.start_as_current_span("intake.submit") as span:
             if registrar is None or registrar.role not in UNLIMITED_ROLES:
                 refused = await rate_limited(request, application.applicant_id_number)
@@ -133,16 +139,10 @@ def create_app(ctx) -> FastAPI:
     async def post_registry_records(request: Request):
         """Registry lines from a department (JSON lines, one person a line, at most 10,000). The good lines go to the
         registries; each bad one is listed with its line number and rule. All lines bad: 422."""
-        if request.headers.get("content-type", "").split(";")[0].strip().lower() not in registry_records.CONTENT_TYPES:
-            return JSONResponse(status_code=415, content=[{"field": "Content-Type", "message":
-                                "send JSON lines with Content-Type: application/x-ndjson"}])
-        records, refusals, read = registry_records.read_lines(await request.body())
-        if read > registry_records.MAX_LINES:
-            return JSONResponse(status_code=422, content=[{"field": "body", "message":
-                                f"at most {registry_records.MAX_LINES:,} lines per request; use `jointaid registry import` for files"}])
-        if not records:
-            problems = [{"field": f"line {r['line']}: {r['field']}", "message": r["message"]} for r in refusals]
-            return JSONResponse(status_code=422, content=problems or [{"field": "body", "message": "no registry lines"}])
+        found = await json_lines.accepted_lines(request, read_record, "registry lines", "`jointaid registry import`")
+        if isinstance(found, JSONResponse):
+            return found
+        records, refusals, read = found
         async with ctx.pool.acquire() as conn, conn.transaction():
             batch_id = await registry_records.send(conn, records)
         ctx.relay.wake()
@@ -151,6 +151,10 @@ def create_app(ctx) -> FastAPI:
     payment_runs_api.install(app, ctx)
     reviews_api.install(app, ctx)  # POST /v1/reviews, GET /v1/reviews/{review_id}
     recipients_api.install(app, ctx)  # GET /v1/recipients, /v1/recipients/{recipient_id}
+    approvals_api.install(app, ctx)  # GET /v1/approvals, POST /v1/applications/{application_id}/approval
+    appeals_api.install(app, ctx)  # POST /v1/applications/{application_id}/appeals, GET /v1/appeals/{appeal_id}
+    signals_api.install(app, ctx)  # POST /v1/signals
+    leads_api.install(app, ctx)  # GET /v1/leads, /v1/leads/{lead_id}, POST /v1/leads/{lead_id}/consent
 
     @app.get("/metrics", response_class=Response, responses=answers(401, 403))
     async def metrics():

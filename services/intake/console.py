@@ -20,7 +20,7 @@ from string import Template
 
 import asyncpg
 
-from services.intake import traces
+from services.intake import console_leads, traces
 from services.kit.money import format_yuan
 
 PAGE = Template((Path(__file__).parent / "console.html").read_text(encoding="utf-8"))
@@ -92,7 +92,10 @@ async def list_page(conn: asyncpg.Connection, status: str | None, stuck: bool, m
               ' ✓ approved · ✗ denied · – not applicable · … pending</p>'
     table = (f'<table id="applications"><thead><tr><th>application</th><th>status</th><th>age</th>{head}</tr></thead>'
              f'<tbody>{"".join(lines) or "<tr><td colspan=8>none</td></tr>"}</tbody></table>')
-    return page("Applications", caption + table)
+    waiting = await conn.fetchval("SELECT count(*) FROM approvals WHERE status = 'pending'")
+    approvals = (f'<p id="approvals-waiting"><a href="/console?status=awaiting_approval">{waiting} payment(s) awaiting'
+                 ' approval</a> (above the threshold: a second person decides, GET /v1/approvals)</p>')
+    return page("Applications", approvals + caption + table + await console_leads.open_leads_section(conn))
 
 
 def timeline(spans: list[dict]) -> str:
@@ -145,6 +148,7 @@ async def detail_page(conn: asyncpg.Connection, application_id: uuid.UUID) -> st
         f'<p><span class="status status-{escape(status)}" id="status">{escape(status)}</span>'
         f' · submitted {escape(row["submitted_at"].astimezone(timezone.utc).isoformat(timespec="seconds"))}'
         f' ({escape(age(row["age"]))} ago) · trace <span class="mono">{escape(row["trace_id"] or "none")}</span></p>',
+        await console_leads.consent_section(conn, application_id),
         "<h2>Timeline</h2>", timeline(spans),
         "<h2>Decisions</h2>",
     ]

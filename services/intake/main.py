@@ -1,6 +1,7 @@
 import socket
 from pathlib import Path
 
+from services.intake import appeals, referrals
 from services.intake.api import create_app
 from services.intake.status_view import HANDLERS
 from services.kit.health import serve_asgi
@@ -26,6 +27,6 @@ def spec(settings: Settings) -> ServiceSpec:
     return ServiceSpec(
         name="intake",
         migrations=(Path(__file__).parent / "migrations",),
-        handlers=HANDLERS,
+        handlers={**HANDLERS, **referrals.HANDLERS, **appeals.HANDLERS},
         background=(serve_http,),
     )

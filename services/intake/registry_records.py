@@ -11,28 +11,16 @@ import uuid
 import asyncpg
 from contracts.envelope import new_envelope
 from contracts.events import RegistryRecordsSubmitted
-from contracts.registry import RegistryRecord, Refusal, read_record
+from contracts.registry import RegistryRecord, read_record
 from contracts.topics import REGISTRY_RECORDS
+from services.intake import json_lines
 from services.kit import outbox
-
-MAX_LINES = 10_000
-CONTENT_TYPES = ("application/x-ndjson", "application/jsonl", "application/json-lines")
 
 
 def read_lines(body: bytes) -> tuple[list[RegistryRecord], list[dict], int]:
     """(records, refusals as {"line", "field", "message"}, lines read); blank lines are skipped.
     A later line for the same person replaces the earlier (the registries keep the last)."""
-    records, refusals, read = [], [], 0
-    for number, raw in enumerate(body.splitlines(), start=1):
-        if not raw.strip():
-            continue
-        read += 1
-        found = read_record(raw, number)
-        if type(found) is Refusal:
-            refusals.append({"line": found.line, "field": found.field or "line", "message": found.message})
-        else:
-            records.append(found)
-    return records, refusals, read
+    return json_lines.read_lines(body, read_record)
 
 
 async def send(conn: asyncpg.Connection, records: list[RegistryRecord]) -> uuid.UUID:

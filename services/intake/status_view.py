@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import json
 
-from contracts.events import (ApplicationRejected, ApplicationVerified, CaseEscalated, DecisionMade, NotificationSent, PaymentIssued,
-                              PaymentKind)
+from contracts.events import (ApplicationRejected, ApplicationVerified, ApprovalRequested, CaseEscalated, DecisionMade,
+                              NotificationSent, PaymentIssued, PaymentKind)
+from services.intake import appeals, approvals
 from services.kit.consumer import Tx
 
-RANK = {"submitted": 0, "verifying": 1, "deciding": 2, "escalated": 3, "paid": 4, "rejected": 4, "notified": 9}
+# awaiting_approval shares escalated's rank: whichever comes first stays until paid
+RANK = {"submitted": 0, "verifying": 1, "deciding": 2, "escalated": 3, "awaiting_approval": 3, "paid": 4, "rejected": 4,
+        "notified": 9}
 
 
 async def advance(tx: Tx, status: str, **columns) -> None:
@@ -35,6 +38,9 @@ async def on_rejected(tx: Tx, event, rejected: ApplicationRejected) -> None:
 
 
 async def on_decision(tx: Tx, event, made: DecisionMade) -> None:
+    if made.appeal_id is not None:  # an appeal round's: the first decisions stay as they are
+        await appeals.on_round_decision(tx, made)
+        return
     d = made.decision
     await tx.conn.execute(
         "INSERT INTO decisions(application_id, layer, department, program, outcome, amount_fen, recurring, reason)"
@@ -45,6 +51,13 @@ async def on_decision(tx: Tx, event, made: DecisionMade) -> None:
 
 
 async def on_payment(tx: Tx, event, issued: PaymentIssued) -> None:
+    if issued.payment_id is not None:
+        await approvals.upsert_payment(tx.conn, tx.application_id, issued.payment_id, issued.kind.value, issued.total_fen,
+                                       "settled")
+    if issued.kind is PaymentKind.advance:
+        return  # aid first: the application is still being decided
+    if issued.kind is PaymentKind.supplement:
+        return  # an appeal's difference: listed in `payments`; `payment` stays the application's own
     payment = None
     if issued.payment_id is not None:
         payment = json.dumps({"payment_id": str(issued.payment_id), "total_fen": issued.total_fen,
@@ -56,7 +69,15 @@ async def on_payment(tx: Tx, event, issued: PaymentIssued) -> None:
 on_payment.accepts = lambda issued: issued.kind not in (PaymentKind.monthly, PaymentKind.price_subsidy)
 
 
+async def on_approval_requested(tx: Tx, event, requested: ApprovalRequested) -> None:
+    if await approvals.record_request(tx.conn, tx.application_id, requested):
+        await advance(tx, "awaiting_approval")
+
+
 async def on_notified(tx: Tx, event, sent: NotificationSent) -> None:
+    if sent.appeal_id is not None:  # an appeal's notice: kept on the appeal, the application's stays
+        await appeals.on_notice(tx, sent)
+        return
     await advance(tx, "notified", notification=sent.model_dump_json())
 
 
@@ -72,4 +93,5 @@ HANDLERS = {
     "aid.payment.issued.v1": on_payment,
     "aid.notification.sent.v1": on_notified,
     "aid.case.escalated.v1": on_escalated,
+    "aid.approval.requested.v1": on_approval_requested,
 }

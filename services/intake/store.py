@@ -12,6 +12,8 @@ from contracts.application import ApplicationIn
 from contracts.envelope import new_envelope
 from contracts.events import ApplicationSubmitted, Language
 from contracts.topics import APPLICATION_SUBMITTED
+from services.intake import advance_request
+from services.intake import referrals
 from services.intake.tokens import Principal
 from services.kit import outbox
 
@@ -50,7 +52,9 @@ async def submit(conn: asyncpg.Connection, application: ApplicationIn, trace_id:
         application_id, json.dumps(submission), trace_id, registrar and registrar.subject, registrar and registrar.role,
     )
     language = Language(submission.get("language") or "zh")
-    data = ApplicationSubmitted(submission=submission, submitted_at=datetime.now(timezone.utc), language=language)
+    advance_fen = await advance_request.request(conn, application_id, application, registrar)  # urgent: paid at once
+    data = ApplicationSubmitted(submission=submission, submitted_at=datetime.now(timezone.utc), language=language,
+                                advance_fen=advance_fen)
     await outbox.enqueue(conn, APPLICATION_SUBMITTED, new_envelope("aid.application.submitted.v1", application_id, "intake", data))
     return application_id, True, submitted_at
 
@@ -71,10 +75,19 @@ async def view(conn: asyncpg.Connection, application_id: uuid.UUID) -> dict | No
         "status": row["status"],
         "decisions": [dict(d) for d in decisions],
         "payment": _json(row["payment"]),
+        "payments": await payments_of(conn, application_id),
+        "referrals": await referrals.of_application(conn, application_id),
         "notification": _json(row["notification"]),
         "rejection": _json(row["rejection"]),
         "trace_id": row["trace_id"],
     }
+
+
+async def payments_of(conn: asyncpg.Connection, application_id: uuid.UUID) -> list[dict]:
+    """Every payment of the application (advance, application, supplement), oldest first."""
+    rows = await conn.fetch("SELECT payment_id, kind, total_fen, status FROM application_payments WHERE application_id = $1"
+                            " ORDER BY created_at, payment_id", application_id)
+    return [{**dict(r), "payment_id": str(r["payment_id"])} for r in rows]
 
 
 def _json(value):

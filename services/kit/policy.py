@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, field_validator
 
-from contracts.events import CareLevel, HouseholdStatus, Residence
+from contracts.events import CareLevel, HouseholdStatus, RecipientStatus, Residence
 from services.kit.money import BASIS_POINTS, apply_ratio, yuan_to_fen
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -162,6 +162,50 @@ class PriceSubsidy(_Part):
     programs: Annotated[tuple[HouseholdStatus, ...], Field(min_length=1)]
 
 
+class Advance(_Part):
+    """Aid first, paperwork after (DOMAIN.md "Emergencies"): an urgent application's advance of temporary
+    assistance, the tier of its declared hardship, at most `max_yuan`."""
+    max_yuan: PositiveYuan
+
+    @property
+    def max_fen(self) -> int:
+        return yuan_to_fen(self.max_yuan)
+
+
+class Approval(_Part):
+    """A payment whose total is strictly above `threshold_yuan` waits for a second person (approver role)."""
+    threshold_yuan: PositiveYuan
+
+    @property
+    def threshold_fen(self) -> int:
+        return yuan_to_fen(self.threshold_yuan)
+
+
+class Appeals(_Part):
+    """An appeal is filed within `window_days` of the notice, and decided within `decide_within_days` or escalated."""
+    window_days: Annotated[StrictInt, Field(gt=0, le=3660)]
+    decide_within_days: Annotated[StrictInt, Field(gt=0, le=3660)]
+
+
+class LeadsCoveredBy(_Part):
+    """Per signal, the caseload statuses that already answer it: a household recipient of one gets no lead for it."""
+    medical_spending: tuple[RecipientStatus, ...]
+    income_drop: tuple[RecipientStatus, ...]
+    disability: tuple[RecipientStatus, ...]
+    death: tuple[RecipientStatus, ...]
+    report: tuple[RecipientStatus, ...]
+
+
+class Leads(_Part):
+    """Policy finds the person (DOMAIN.md): when a monitoring signal raises a lead (services/discovery/rules.py)."""
+    medical_spending_window_days: Annotated[StrictInt, Field(gt=0, le=3660)]
+    medical_spending_share_pct: Annotated[StrictInt, Field(gt=0, le=1000)]
+    income_drop_pct: Annotated[StrictInt, Field(gt=0, le=100)]
+    disability_max_grade: Annotated[StrictInt, Field(ge=1, le=4)]
+    death_min_monthly_income_fen: Annotated[StrictInt, Field(ge=0)]
+    covered_by: LeadsCoveredBy
+
+
 class Policy(_Part):
     version: Annotated[StrictStr, Field(min_length=1)]
     effective_from: date
@@ -174,6 +218,10 @@ class Policy(_Part):
     temporary_assistance: TemporaryAssistance
     red_cross: RedCross
     price_subsidy: PriceSubsidy
+    leads: Leads
+    advance: Advance
+    approval: Approval
+    appeals: Appeals
 
     def is_effective_on(self, day: date) -> bool:
         return day >= self.effective_from

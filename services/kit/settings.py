@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from contracts.events import ReferralService
+
 SERVICES = (
     "intake",
     "verification",
@@ -16,6 +18,8 @@ SERVICES = (
     "disbursement",
     "notification",
     "caseload",
+    "referrals",
+    "discovery",
 )
 
 # Every variable a service reads, with what it is for (compose.yaml must set the required ones).
@@ -32,6 +36,8 @@ ENV_VARS = {
     "JOINTAID_RAIL_ATTEMPTS": "settlement attempts before a payment is escalated (default 5)",
     "JOINTAID_RAIL_BACKOFF_SECONDS": "first retry delay of a failed settlement, doubling (default 2)",
     "JOINTAID_RAIL_FAIL_ACCOUNTS": "comma-separated account numbers the in-process rail refuses (drills, tests)",
+    "JOINTAID_PROVIDER_REFUSE": "comma-separated services the simulated providers have no capacity for, so refuse (drills, tests)",
+    "JOINTAID_REFERRAL_WAIT_SECONDS": "how long the notice waits for providers' answers to the referrals made (default 30)",
     "JOINTAID_LOG_LEVEL": "log level (default INFO)",
     "JOINTAID_LANGUAGE": "notification's language (zh or en) for events that carry none (default zh)",
     "JOINTAID_NOTIFY_WEBHOOK_URL": "deliver each notification by POST to this URL (default: stored only)",
@@ -84,6 +90,14 @@ def _language(env: Mapping[str, str]) -> str:
     return raw
 
 
+def _services(raw: str) -> frozenset[str]:
+    named = frozenset(s.strip() for s in raw.split(",") if s.strip())
+    unknown = sorted(named - {s.value for s in ReferralService})
+    if unknown:
+        raise SystemExit(f"JOINTAID_PROVIDER_REFUSE names unknown services: {', '.join(unknown)}")
+    return named
+
+
 KAFKA_SECURITY_PROTOCOLS = ("PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL")
 KAFKA_SASL_MECHANISMS = ("SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN")
 
@@ -129,6 +143,8 @@ class Settings:
     rail_attempts: int = 5
     rail_backoff_seconds: float = 2.0
     rail_failing_accounts: frozenset[str] = frozenset()
+    provider_refused_services: frozenset[str] = frozenset()
+    referral_wait_seconds: float = 30.0
     log_level: str = "INFO"
     otlp_endpoint: str | None = None
     language: str = "zh"
@@ -167,6 +183,8 @@ class Settings:
             rail_attempts=int(env.get("JOINTAID_RAIL_ATTEMPTS", "5")),
             rail_backoff_seconds=float(env.get("JOINTAID_RAIL_BACKOFF_SECONDS", "2")),
             rail_failing_accounts=frozenset(a.strip() for a in env.get("JOINTAID_RAIL_FAIL_ACCOUNTS", "").split(",") if a.strip()),
+            provider_refused_services=_services(env.get("JOINTAID_PROVIDER_REFUSE", "")),
+            referral_wait_seconds=float(env.get("JOINTAID_REFERRAL_WAIT_SECONDS", "30")),
             log_level=env.get("JOINTAID_LOG_LEVEL", "INFO"),
             otlp_endpoint=env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
             language=_language(env),

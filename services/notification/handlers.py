@@ -17,10 +17,13 @@ from datetime import timezone
 
 from pydantic import BaseModel
 
-from contracts.events import ApplicationRejected, Language, NotificationSent, PaymentIssued
+from contracts.events import ApplicationRejected, Language, NotificationSent, PaymentIssued, PaymentKind
 from services.kit.consumer import Tx
 from services.notification import runs
 from services.notification import reviews
+from services.notification import receipts
+from services.notification import appeals
+from services.notification import referrals
 from services.notification.channels import Channel
 from services.notification.message import render_payment, render_rejection
 
@@ -32,20 +35,30 @@ def language_of(data: BaseModel, default: Language | str = Language.zh) -> Langu
     return Language(default)
 
 
-def handlers(channel: Channel, default_language: Language | str = Language.zh):
+def handlers(channel: Channel, default_language: Language | str = Language.zh, referral_wait_seconds: float = 0.0):
     async def on_payment(tx: Tx, event, issued: PaymentIssued) -> None:
         language = language_of(issued, default_language)
         if issued.kind in runs.RUN_KINDS:  # a payment run's: its own short message
             await runs.deliver(tx, channel, issued, language.value)
             return
-        await deliver(tx, channel, "payment", language.value, render_payment(issued, language))
+        if issued.kind is PaymentKind.supplement:  # an appeal's difference: the appeal's notice names it
+            return
+        if issued.kind is PaymentKind.advance:  # aid first: its own receipt; the full notice comes later
+            await receipts.deliver_receipt(tx, channel, issued, language.value)
+            return
+        notes = await referrals.notes_or_hold(tx, issued, language.value, referral_wait_seconds)
+        if notes is None:
+            return  # held for the providers' answers: referrals.Releaser sends it
+        await deliver(tx, channel, "payment", language.value, render_payment(issued, language, notes))
 
     async def on_rejected(tx: Tx, event, rejected: ApplicationRejected) -> None:
         language = language_of(rejected, default_language)
         await deliver(tx, channel, "rejection", language.value, render_rejection(rejected, language))
 
     return {"aid.payment.issued.v1": on_payment, "aid.application.rejected.v1": on_rejected,
-            "aid.recipient.changed.v1": reviews.handler(channel)}
+            "aid.recipient.changed.v1": reviews.handler(channel),
+            "aid.approval.decided.v1": receipts.refusal_handler(channel, deliver),
+            "aid.appeal.decided.v1": appeals.handler(channel), **referrals.HANDLERS}
 
 
 async def deliver(tx: Tx, channel: Channel, kind: str, language: str, text: str) -> None:

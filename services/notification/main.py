@@ -7,7 +7,8 @@ from services.kit import consumer
 from services.kit.runner import ServiceSpec
 from services.kit.settings import Settings
 from services.notification.channels import Channel, StoredChannel, WebhookChannel
-from services.notification.handlers import handlers
+from services.notification.handlers import deliver, handlers
+from services.notification.referrals import Releaser
 
 
 def channel_of(settings: Settings) -> Channel:
@@ -19,10 +20,13 @@ def channel_of(settings: Settings) -> Channel:
 
 def spec(settings: Settings) -> ServiceSpec:
     channel = channel_of(settings)
+    held = Releaser(channel, deliver)  # payment notices waiting for the providers' answers to referrals
     return ServiceSpec(
         name="notification",
         migrations=(Path(__file__).parent / "migrations",),
-        handlers=handlers(channel, settings.language),
+        handlers=handlers(channel, settings.language, settings.referral_wait_seconds),
+        background=(held.run,),
+        after_commit=(held.wake,),
         # a webhook POST is an outside effect: in a batch, one failing send would roll back and
         # re-send every message before it; one event per transaction keeps a failure to itself
         max_batch=1 if isinstance(channel, WebhookChannel) else consumer.BATCH_RECORDS,

@@ -7,6 +7,8 @@ No personal data: the payout account appears only as its kind and last 4 charact
 """
 from __future__ import annotations
 
+from typing import Sequence
+
 from contracts.events import (
     ApplicationRejected,
     Decision,
@@ -18,6 +20,7 @@ from contracts.events import (
     Recurring,
 )
 from services.kit.money import format_yuan
+from services.notification.referral_message import ReferralNote, referral_lines
 
 APPEAL_DAYS = 60
 
@@ -82,6 +85,8 @@ TEXT: dict[Language, dict[str, str]] = {
         "monthly_head": "按月发放：",
         "monthly": "- {program} 每月 {amount} 元，自下月起按月发放（本月已含在本次支付中）",
         "appeal": "如对上述决定有异议，可自收到本通知之日起{days}日内向{depts}申请复核。",
+        "advance_paid": "其中临时救助已先行预付 {advance} 元，本次支付其余 {rest} 元。",
+        "advance_waived": "预付金额超出核定临时救助的 {waived} 元予以免除，无需退还。",
         "declared_only": "第{members}位成员未在部门登记中查到，按申报信息认定。",
         "sep": "、",
         "rejected": "很抱歉，您的救助申请未被受理。",
@@ -104,6 +109,8 @@ TEXT: dict[Language, dict[str, str]] = {
                     "(this month's amount is included in this payment)"),
         "appeal": ("If you disagree with a decision, you may appeal within {days} days "
                    "of receiving this message to: {depts}."),
+        "advance_paid": "Of this, {advance} yuan of temporary assistance was advanced already; this payment is the remaining {rest} yuan.",
+        "advance_waived": "The {waived} yuan advanced above the temporary assistance decided is waived: nothing to pay back.",
         "declared_only": "Member(s) {members}: in no registry; decided on what was declared.",
         "sep": ", ",
         "rejected": "We are sorry: your application for assistance was not accepted.",
@@ -164,14 +171,15 @@ def _departments(decisions: list[Decision], lang: Language) -> str:
     return TEXT[lang]["sep"].join(names[dep] for dep in seen)
 
 
-def render_payment(event: PaymentIssued, language: Language = Language.zh) -> str:
-    """One consolidated message explaining every decision and the single payment."""
+def render_payment(event: PaymentIssued, language: Language = Language.zh, referrals: Sequence[ReferralNote] = ()) -> str:
+    """One consolidated message explaining every decision, the single payment and the services referred."""
     lang = _lang(language)
     text = TEXT[lang]
     decisions = sorted(event.decisions, key=lambda d: d.layer)
     lines = [text["greeting"], text["intro"]]
     lines += [_decision_line(n, d, lang) for n, d in enumerate(decisions, start=1)]
-    lines.append(text["total"].format(amount=format_yuan(event.total_fen)))
+    lines.append(text["total"].format(amount=format_yuan(event.total_fen + event.advance_fen)))
+    lines += _advance_lines(event, text)
     if event.payment_id is None:
         lines.append(text["no_payment"])
     else:
@@ -181,8 +189,19 @@ def render_payment(event: PaymentIssued, language: Language = Language.zh) -> st
     lines += _monthly_lines(decisions, lang)
     if event.declared_only_members:
         lines.append(text["declared_only"].format(members=text["sep"].join(map(str, event.declared_only_members))))
+    lines += referral_lines(referrals, lang)
     lines.append(text["appeal"].format(days=APPEAL_DAYS, depts=_departments(decisions, lang)))
     return "\n".join(lines) + "\n"
+
+
+def _advance_lines(event: PaymentIssued, text: dict[str, str]) -> list[str]:
+    """Aid first: what the advance already paid of the total, and what of it is waived (nothing without one)."""
+    lines = []
+    if event.advance_fen:
+        lines.append(text["advance_paid"].format(advance=format_yuan(event.advance_fen), rest=format_yuan(event.total_fen)))
+    if event.waived_fen:
+        lines.append(text["advance_waived"].format(waived=format_yuan(event.waived_fen)))
+    return lines
 
 
 def render_rejection(event: ApplicationRejected, language: Language = Language.zh) -> str:

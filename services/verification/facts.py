@@ -57,4 +57,5 @@ def derive_facts(app: ApplicationIn, submitted_on: date, people: dict[str, Regis
         registry_notes=tuple(found.notes),
         registry_notes_zh=tuple(found.notes_zh),
         registry_checks=tuple(found.checks),
+        services_requested=tuple(app.needs.services),  # the referrals service refers them after layer 1
     )

@@ -59,7 +59,8 @@ async def on_registry_answered(tx: Tx, event, answered: RegistryAnswered) -> Non
         return
     account = PayoutAccount(kind=application.payout_account.kind, number=application.payout_account.number)
     await tx.conn.execute("INSERT INTO verifications(application_id, outcome) VALUES ($1, 'verified')", event.application_id)
-    await tx.emit("aid.application.verified.v1", ApplicationVerified(facts=facts, payout_account=account, language=submitted.language))
+    await tx.emit("aid.application.verified.v1", ApplicationVerified(facts=facts, payout_account=account, language=submitted.language,
+                                                                     advance_fen=submitted.advance_fen))
 
 
 async def _reject(tx: Tx, submitted: ApplicationSubmitted, rule: str, reason: str) -> None:

@@ -17,6 +17,7 @@ import pytest
 
 from jointaid.credentials import staff_token
 from jointaid.embedded import free_port
+from jointaid.second_approver import SUBJECT as SECOND_APPROVER, approve_waiting
 from tests.conftest import EXAMPLES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,15 +44,23 @@ class System:
         return httpx.Client(base_url=self.base, timeout=10, headers=headers)
 
     def wait_status(self, application_id: str, status: str = "notified", timeout: float = 60) -> dict:
+        """Payments above the approval threshold (worked example D) are approved by a second person on the way."""
         deadline = time.monotonic() + timeout
         view = {}
-        with self.client() as client:
+        with self.client() as client, self.approver() as approver:
             while time.monotonic() < deadline:
                 view = client.get(f"/v1/applications/{application_id}").json()
                 if view.get("status") == status:
                     return view
+                if view.get("status") == "awaiting_approval":
+                    approve_waiting(approver, only={application_id})
                 time.sleep(0.2)
         raise AssertionError(f"{application_id} not {status} within {timeout}s: {view}")
+
+    def approver(self) -> httpx.Client:
+        """The tests' second person: an approver who registered and handled nothing."""
+        return httpx.Client(base_url=self.base, timeout=10,
+                            headers={"Authorization": f"Bearer {self.token('approver', SECOND_APPROVER)}"})
 
     def wait_applicant_free(self, id_number: str, timeout: float = 60) -> None:
         """Wait until no application of this applicant is in progress, so a new one is not refused

@@ -159,7 +159,7 @@ async def test_civil_affairs_handler_decides_under_the_version_of_the_submission
         monkeypatch: pytest.MonkeyPatch) -> None:
     published = []
 
-    async def capture(tx, decision, facts, trail) -> None:
+    async def capture(tx, decision, facts, trail, appeal_id=None) -> None:
         published.append(decision)
 
     monkeypatch.setattr(civil_affairs_handlers, "publish_decision", capture)
@@ -179,7 +179,7 @@ async def test_medical_insurance_handler_uses_the_version_of_the_submission_date
         used.append(policy.version)
         return real(facts, trail, policy)
 
-    async def capture(tx, decision, facts, trail) -> None:
+    async def capture(tx, decision, facts, trail, appeal_id=None) -> None:
         pass
 
     monkeypatch.setattr(medical_insurance_handlers.rules, "decide", spy)

@@ -44,10 +44,10 @@ def test_the_first_replica_keeps_the_service_name():
 
 def test_replicas_beyond_a_topics_partitions_are_refused():
     read = sorted(topics_read("red_cross"))
-    assert read == ["aid.decision.made"]
-    refused = too_few_partitions({"red_cross": 4, "intake": 1}, {"aid.decision.made": 3})
+    assert read == ["aid.appeal.filed", "aid.decision.made"]
+    refused = too_few_partitions({"red_cross": 4, "intake": 1}, {"aid.decision.made": 3, "aid.appeal.filed": 6})
     assert refused == ["red_cross: 4 replicas but aid.decision.made has 3 partitions (partitions must be ≥ replicas)"]
-    assert too_few_partitions({"red_cross": 3}, {"aid.decision.made": 3}) == []
+    assert too_few_partitions({"red_cross": 3}, {"aid.decision.made": 3, "aid.appeal.filed": 6}) == []
 
 
 def test_a_single_process_needs_no_partition_count():
