@@ -15,10 +15,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# The console test drives Debian's chromium through playwright (no browser download): only tests need it.
+# The browser tests drive Debian's chromium through playwright (no browser download), with a CJK font so that
+# Chinese renders as glyphs, not empty boxes: only tests need them.
 browser:
 	@test -x /usr/bin/chromium || apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; } \
 		|| echo "warning: could not install chromium (apt-get install chromium); the console browser test will fail"
+	@fc-list :lang=zh family | grep -q . || apt-get install -y -q fonts-noto-cjk || { apt-get update -q && apt-get install -y -q fonts-noto-cjk; } \
+		|| echo "warning: could not install a CJK font (apt-get install fonts-noto-cjk); Chinese renders as empty boxes"
 
 run: install
 	$(BIN)/jointaid up --demo

@@ -27,6 +27,7 @@ ADVANCE_ANOMALY_QUERIES = {
         FROM disbursement.applications a
         LEFT JOIN disbursement.decisions d ON d.application_id = a.application_id AND d.layer = 4 AND d.outcome = 'approved'
         LEFT JOIN disbursement.payments p ON p.application_id = a.application_id
+             AND p.kind IN ('application', 'advance')  -- an appeal's supplement pays against its own decisions
         LEFT JOIN disbursement.ledger_entries e ON e.payment_id = p.payment_id AND e.account = 'fund:civil_affairs'
              AND e.program = 'temporary_assistance'
         WHERE a.settled_at IS NOT NULL AND a.advance_fen > 0

@@ -21,7 +21,7 @@ import pyarrow.csv as pa_csv
 
 from contracts.envelope import new_envelope
 from contracts.events import LeadClosed, LeadOutcome, LeadRaised, LeadRule
-from contracts.topics import LEAD_CLOSED, LEAD_RAISED
+from contracts.topics import LEAD_RAISED
 from services.discovery import figures, rules
 from services.discovery.signal_file import STAGED
 from services.kit import outbox

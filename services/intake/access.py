@@ -49,6 +49,13 @@ ROUTE_ACCESS: dict[tuple[str, str], dict[str, Reach] | None] = {
     ("POST", "/v1/applications/{application_id}/approval"): {"approver": ANY},
     ("POST", "/v1/applications/{application_id}/appeals"): {"caseworker": ANY, "citizen": OWN},
     ("GET", "/v1/appeals/{appeal_id}"): {"operator": ANY, "caseworker": ANY, "citizen": OWN},
+    # the pages (services/intake/pages.py): the citizen page holds no data (its API calls carry the citizen's token)
+    ("GET", "/v1/applications/{application_id}/access-log"): {"operator": ANY, "caseworker": ANY, "citizen": OWN},
+    ("GET", "/v1/appeals"): {"operator": ANY, "caseworker": ANY},
+    ("GET", "/v1/payment-runs"): {"operator": ANY, "caseworker": ANY},
+    ("GET", "/"): PUBLIC,
+    ("GET", "/pages/{name}"): PUBLIC,
+    ("GET", "/workbench"): {"caseworker": ANY, "approver": ANY, "operator": ANY},
     ("GET", "/metrics"): {"operator": ANY},
     ("GET", "/console"): {"operator": ANY},
     ("GET", "/console/applications/{application_id}"): {"operator": ANY},
@@ -62,7 +69,7 @@ ROUTE_ACCESS: dict[tuple[str, str], dict[str, Reach] | None] = {
     ("GET", "/docs/schemas/{name}"): PUBLIC,
 }
 # Pages answer a missing or bad token with the login page instead of a 401 body.
-PAGE_PREFIXES = ("/console",)
+PAGE_PREFIXES = ("/console", "/workbench")
 
 
 class Refusal(Exception):

@@ -19,6 +19,7 @@ from services.intake import json_lines, leads_api, signals_api
 from contracts.registry import read_record
 from services.intake import advance_request, approvals_api
 from services.intake import appeals_api
+from services.intake import citizen_access_log, pages, workbench_api
 from services.intake.answers import DATABASE, SIGNED_IN, answers
 from contracts.refusals import field_errors
 from services.kit.telemetry import current_trace_id
@@ -155,6 +156,9 @@ def create_app(ctx) -> FastAPI:
     appeals_api.install(app, ctx)  # POST /v1/applications/{application_id}/appeals, GET /v1/appeals/{appeal_id}
     signals_api.install(app, ctx)  # POST /v1/signals
     leads_api.install(app, ctx)  # GET /v1/leads, /v1/leads/{lead_id}, POST /v1/leads/{lead_id}/consent
+    citizen_access_log.install(app, ctx)  # GET /v1/applications/{application_id}/access-log
+    workbench_api.install(app, ctx)  # GET /v1/appeals, GET /v1/payment-runs
+    pages.install(app)  # /, /pages/{name}, /workbench
 
     @app.get("/metrics", response_class=Response, responses=answers(401, 403))
     async def metrics():

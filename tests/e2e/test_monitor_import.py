@@ -10,13 +10,13 @@ import sys
 import time
 import uuid
 
-import asyncpg
 from aiokafka import AIOKafkaConsumer
 
 from jointaid.embedded import broker_address
 from services.kit.policy import today_in_shanghai
 from tests.caseload_lines import fresh_id
 from tests.e2e.conftest import ROOT
+from tests.e2e.test_caseload_moved_in import fetch
 from tests.signal_files import signal, write_csv
 
 
@@ -24,16 +24,6 @@ def cli(system, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS")}
     return subprocess.run([sys.executable, "-m", "jointaid.cli", *args, "--data-dir", str(system.data_dir)], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=120)
-
-
-def fetch(system, query: str, *args):
-    async def run():
-        conn = await asyncpg.connect(system.database_url)
-        try:
-            return await conn.fetch(query, *args)
-        finally:
-            await conn.close()
-    return asyncio.run(run())
 
 
 def raised_on_the_broker(system, key: bytes, timeout: float = 30) -> dict | None:

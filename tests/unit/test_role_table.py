@@ -66,7 +66,8 @@ def test_an_unlisted_route_is_refused_to_everyone():
 def test_citizens_read_their_own_application_only_and_nothing_else():
     reachable = {route for route, rule in ROUTE_ACCESS.items() if rule is not PUBLIC and "citizen" in rule}
     assert reachable == {("GET", "/v1/applications/{application_id}"),  # read it, appeal it (DESIGN.md), nothing else
-                         ("POST", "/v1/applications/{application_id}/appeals"), ("GET", "/v1/appeals/{appeal_id}")}
+                         ("POST", "/v1/applications/{application_id}/appeals"), ("GET", "/v1/appeals/{appeal_id}"),
+                         ("GET", "/v1/applications/{application_id}/access-log")}  # who has read my data (the pages)
     assert all(ROUTE_ACCESS[route]["citizen"] == OWN for route in reachable)
     assert ROUTE_ACCESS[("GET", "/v1/access-log")] == {"operator": ANY}
 

@@ -1,6 +1,6 @@
 """The column-wise checks of a signal file give SignalLine's verdict on every row, and its rule for a refused one."""
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 import pyarrow as pa

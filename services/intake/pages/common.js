@@ -79,15 +79,15 @@
     let shown = 0;
     for (const error of errors) {
       const target = fieldFor(form, String(error.field || ""));
-      const text = refusalText(String(error.message || ""));
+      const text = error.translated ? String(error.message) : refusalText(String(error.message || ""));
       if (!target) { unplaced.push(text); continue; }
       const note = document.getElementById(target.id + "-error");
       if (note.hidden || !note.textContent.split("；").includes(text)) {
         note.textContent = note.hidden ? text : note.textContent + "；" + text;
       }
       note.hidden = false;
+      if (target.getAttribute("aria-invalid") !== "true") shown += 1;
       target.setAttribute("aria-invalid", "true");
-      shown += 1;
     }
     if (general) {
       const lines = [shown ? t("errors.some", {n: shown}) : null, ...unplaced].filter(Boolean);
@@ -129,6 +129,13 @@
     return node;
   }
 
+  /* The words for a value (prefix + value), or the value itself when there are none. */
+  function label(prefix, value) {
+    const key = prefix + value;
+    const text = t(key);
+    return text === key ? String(value) : text;
+  }
+
   function when(iso) {
     if (!iso) return "";
     const at = new Date(iso);
@@ -136,5 +143,5 @@
   }
 
   window.Jointaid = {state, t, applyI18n, setupLanguageSwitch, yuanToFen, fenToYuan, refusalText, api, showFieldErrors,
-                     clearFieldErrors, el, when, onSwitch: (fn) => state.onSwitch.push(fn)};
+                     clearFieldErrors, el, label, when, onSwitch: (fn) => state.onSwitch.push(fn)};
 })();

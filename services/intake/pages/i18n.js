@@ -3,7 +3,10 @@
 "use strict";
 window.JOINTAID_I18N = {
   zh: {
-    "lang.switch": "English", "title": "联合救助申请", "workbench.title": "救助工作台",
+    "lang.switch": "English", "skip": "跳到正文", "title": "联合救助申请",
+    "prog.extreme_poverty": "特困人员救助供养", "prog.mla": "最低生活保障", "prog.low_income": "低收入家庭救助",
+    "prog.critical_illness_insurance": "大病保险", "prog.medical_assistance": "医疗救助", "prog.temporary_assistance": "临时救助",
+    "prog.major_illness_relief": "大病救助", "workbench.title": "救助工作台",
     "nav.apply": "申请救助", "nav.follow": "查询我的申请",
     "intro": "一次申请，各部门联合审核，一笔发放，一条通知。",
     "consent.legend": "第一步：同意核对您的信息",
@@ -79,7 +82,10 @@ window.JOINTAID_I18N = {
     "error.generic": "此项有误", "error.network": "网络错误，请重试。", "error.server": "服务暂时不可用，请稍后再试。"
   },
   en: {
-    "lang.switch": "中文", "title": "Joint assistance application", "workbench.title": "Assistance workbench",
+    "lang.switch": "中文", "skip": "Skip to content", "title": "Joint assistance application",
+    "prog.extreme_poverty": "extreme poverty support", "prog.mla": "minimum living allowance", "prog.low_income": "low-income support",
+    "prog.critical_illness_insurance": "critical-illness insurance", "prog.medical_assistance": "medical assistance",
+    "prog.temporary_assistance": "temporary assistance", "prog.major_illness_relief": "major-illness relief", "workbench.title": "Assistance workbench",
     "nav.apply": "Apply", "nav.follow": "Follow my application",
     "intro": "One application, every department decides, one payment, one message.",
     "consent.legend": "Step 1: consent to checking your data",
