@@ -19,7 +19,7 @@ from services.intake import json_lines, leads_api, signals_api
 from contracts.registry import read_record
 from services.intake import advance_request, approvals_api
 from services.intake import appeals_api
-from services.intake import citizen_access_log, pages, workbench_api
+from services.intake import citizen_access_log, console_overview, pages, workbench_api
 from services.intake.answers import DATABASE, SIGNED_IN, answers
 from contracts.refusals import field_errors
 from services.kit.telemetry import current_trace_id
@@ -169,7 +169,8 @@ def create_app(ctx) -> FastAPI:
     async def console_list(status: str | None = Query(default=None, max_length=40), stuck: bool = False,
                            minutes: int = Query(default=console.DEFAULT_STUCK_MINUTES, ge=0, le=100_000)):
         async with ctx.pool.acquire() as conn:
-            return HTMLResponse(await console.list_page(conn, status or None, stuck, minutes))
+            return HTMLResponse(await console.list_page(conn, status or None, stuck, minutes,
+                                                        await console_overview.section(conn, ctx.settings)))
 
     @app.get("/console/applications/{application_id}", response_class=HTMLResponse, include_in_schema=False)
     async def console_detail(application_id: str, request: Request, purpose: str | None = PURPOSE):

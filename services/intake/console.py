@@ -58,7 +58,8 @@ def layer_cell(status: str, outcome: str | None, program: str | None) -> str:
             f'{MARKS.get(outcome, "?")}</td>')
 
 
-async def list_page(conn: asyncpg.Connection, status: str | None, stuck: bool, minutes: int) -> str:
+async def list_page(conn: asyncpg.Connection, status: str | None, stuck: bool, minutes: int, overview: str = "") -> str:
+    """`overview` (console_overview.section) comes first: the first screen says whether anything is wrong."""
     rows = await conn.fetch(
         "SELECT a.application_id, a.status, extract(epoch FROM now() - a.submitted_at)::float8 AS age,"
         " coalesce(json_object_agg(d.layer, json_build_object('outcome', d.outcome, 'program', d.program))"
@@ -95,12 +96,27 @@ async def list_page(conn: asyncpg.Connection, status: str | None, stuck: bool, m
     waiting = await conn.fetchval("SELECT count(*) FROM approvals WHERE status = 'pending'")
     approvals = (f'<p id="approvals-waiting"><a href="/console?status=awaiting_approval">{waiting} payment(s) awaiting'
                  ' approval</a> (above the threshold: a second person decides, GET /v1/approvals)</p>')
-    return page("Applications", approvals + caption + table + await console_leads.open_leads_section(conn))
+    return page("Applications", overview + approvals + caption + table + await console_leads.open_leads_section(conn))
 
 
-def timeline(spans: list[dict]) -> str:
-    if not spans:
+def folded(spans: list[dict]) -> tuple[list[dict], dict[str, list[str]]]:
+    """Pure: the spans without their per-publish children, and per parent span what it published. A publish is a
+    moment inside the handling that made it: folded into its parent's line, one application reads in one screen."""
+    ids = {span["span_id"] for span in spans}
+    published: dict[str, list[str]] = {}
+    shown = []
+    for span in spans:
+        if span["name"].endswith(" publish") and span["parent_id"] in ids:
+            published.setdefault(span["parent_id"], []).append(span["name"].removesuffix(" publish"))
+        else:
+            shown.append(span)
+    return shown, published
+
+
+def timeline(all_spans: list[dict]) -> str:
+    if not all_spans:
         return '<p class="muted" id="timeline">No spans stored for this trace (yet).</p>'
+    spans, published = folded(all_spans)
     starts = [datetime.fromisoformat(s["start"]) for s in spans]
     ends = [datetime.fromisoformat(s["end"]) for s in spans]
     t0, t1 = min(starts), max(ends)
@@ -114,13 +130,17 @@ def timeline(spans: list[dict]) -> str:
         css = f"svc-{service}" if service in SERVICES_CSS else ""
         ms = (end - start).total_seconds() * 1000
         label = f"{service} · {span['name']}"
+        sent = published.get(span["span_id"], [])
+        out = f' → {", ".join(sorted(set(sent)))}' + (f" ×{len(sent)}" if len(sent) > 1 else "") if sent else ""
         rows.append(
-            f'<div class="span-row"><div class="span-label" title="{escape(label)}">{escape(label)}'
+            f'<div class="span-row"><div class="span-label" title="{escape(label + out)}">{escape(label)}'
+            f'<span class="folded">{escape(out)}</span>'
             f' <span class="muted">{ms:.1f} ms</span></div><div class="span-track">'
             f'<div class="bar {css}" data-service="{escape(service)}" style="left:{left:.3f}%;width:{width:.3f}%"'
             f' title="{escape(label)}: +{(start - t0).total_seconds() * 1000:.1f} ms, {ms:.1f} ms"></div></div></div>'
         )
-    summary = f'<p class="muted">{len(spans)} spans over {total * 1000:.0f} ms, from {escape(t0.isoformat())}</p>'
+    summary = (f'<p class="muted" id="timeline-summary">{len(all_spans)} spans ({len(all_spans) - len(spans)} publishes folded'
+               f' into the line that sent them) over {total * 1000:.0f} ms, from {escape(t0.isoformat())}</p>')
     return summary + f'<div class="timeline" id="timeline">{"".join(rows)}</div>'
 
 

@@ -8,8 +8,8 @@ from contracts.events import (ApplicationRejected, ApplicationVerified, Approval
 from services.intake import appeals, approvals
 from services.kit.consumer import Tx
 
-# awaiting_approval shares escalated's rank: whichever comes first stays until paid
-RANK = {"submitted": 0, "verifying": 1, "deciding": 2, "escalated": 3, "awaiting_approval": 3, "paid": 4, "rejected": 4,
+# awaiting_approval comes after escalated: a late department's escalation, then its answer, then the approver
+RANK = {"submitted": 0, "verifying": 1, "deciding": 2, "escalated": 3, "awaiting_approval": 4, "paid": 5, "rejected": 5,
         "notified": 9}
 
 
@@ -83,6 +83,11 @@ async def on_notified(tx: Tx, event, sent: NotificationSent) -> None:
 
 async def on_escalated(tx: Tx, event, _escalated: CaseEscalated) -> None:
     await advance(tx, "escalated")
+    # after an approval, the rail's last failure escalates a payment that is no longer waiting for anyone
+    await tx.conn.execute(
+        "UPDATE applications SET status = 'escalated', updated_at = now() WHERE application_id = $1"
+        " AND status = 'awaiting_approval' AND EXISTS (SELECT 1 FROM approvals WHERE application_id = $1"
+        " AND status = 'approved')", tx.application_id)
 
 
 HANDLERS = {

@@ -126,6 +126,15 @@ async def _kafka_families(settings) -> list:
     return families
 
 
+async def kafka_figures(settings) -> tuple[int, dict[str, int]] | None:
+    """(messages on aid.dlq, lag per consumer group) as /metrics reads them (same cache); None when Kafka did not answer."""
+    families = {family.name: family for family in await _kafka_families(settings)}
+    if "jointaid_dlq_messages" not in families:
+        return None
+    lag = {sample.labels["group"]: int(sample.value) for sample in families["jointaid_consumer_lag"].samples}
+    return int(families["jointaid_dlq_messages"].samples[0].value), lag
+
+
 async def render(ctx) -> bytes:
     database, kafka = await asyncio.gather(
         _database_families(ctx.pool), _kafka_families(ctx.settings), return_exceptions=True

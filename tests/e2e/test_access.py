@@ -20,7 +20,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from prometheus_client.parser import text_string_to_metric_families
 
-from jointaid.bench import _renumber
+from jointaid.bench import _renumber, make_applications
+from jointaid.bench_registry import id_number
 from jointaid.credentials import keys_dir
 from services.caseload.amounts import recipient_id_of
 from services.intake import tokens
@@ -83,13 +84,55 @@ def run_and_review(system) -> tuple[str, str]:
     return run.json()["run_id"], review.json()["review_id"]
 
 
+def wait_for_row(system, sql: str, *args, timeout: float = 30) -> None:
+    async def found() -> bool:
+        conn = await asyncpg.connect(system.database_url)
+        try:
+            return await conn.fetchval(sql, *args) is not None
+        finally:
+            await conn.close()
+    deadline = time.monotonic() + timeout
+    while not asyncio.run(found()):
+        assert time.monotonic() < deadline, f"no row within {timeout} s: {sql}"
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def lead_and_appeal(system) -> tuple[str, str, str]:
+    """A lead (a report signal on a person the registries know), and an appeal with its fresh application."""
+    person = id_number(987_001)
+    record = {"id_number": person, "household_id": "access-test", "hukou_region": "110105", "alive": True,
+              "disability_grade": None, "monthly_income_fen": 100_000, "financial_assets_fen": 0, "vehicles": 0}
+    signal = {"id_number": person, "signal": "report", "observed_on": "2026-11-01", "source": "hotline"}
+    with system.client("department") as department:
+        ndjson = {"Content-Type": "application/x-ndjson"}
+        assert department.post("/v1/registry/records", content=json.dumps(record), headers=ndjson).status_code == 202
+        # the signal must find the person known, or it is counted as a stranger's
+        wait_for_row(system, "SELECT 1 FROM registries.persons WHERE id_number = $1", person)
+        assert department.post("/v1/signals", content=json.dumps(signal), headers=ndjson).status_code == 202
+    body = make_applications(1, seed=987)[0]
+    application_id = system.submit(body)
+    system.wait_status(application_id)
+    with system.client("caseworker") as client:
+        appeal = client.post(f"/v1/applications/{application_id}/appeals",
+                             json={"layer": 4, "grounds": "access test", "facts": {"emergency_loss_fen": 0}})
+        assert appeal.status_code == 202, appeal.text
+        deadline, leads = time.monotonic() + 30, []
+        while not leads and time.monotonic() < deadline:
+            leads = client.get("/v1/leads", params={"status": "open"}).json()["leads"]
+            time.sleep(0.2)
+    assert leads, "no open lead within 30 s"
+    return leads[0]["lead_id"], appeal.json()["appeal_id"], application_id
+
+
 @pytest.mark.parametrize("route", PROTECTED, ids=lambda r: f"{r[0]} {r[1]}")
-def test_every_protected_route_for_every_role_over_http(system, application_a, run_and_review, route):
+def test_every_protected_route_for_every_role_over_http(system, application_a, run_and_review, lead_and_appeal, route):
     method, template = route
     # worked example A (mla) is a recipient once decided: its household's id for the caseload's routes
     path = template.replace("{application_id}", application_a).replace(
         "{recipient_id}", str(recipient_id_of(EXAMPLES["A"]["applicant_id_number"]))).replace(
-        "{run_id}", run_and_review[0]).replace("{review_id}", run_and_review[1])
+        "{run_id}", run_and_review[0]).replace("{review_id}", run_and_review[1]).replace(
+        "{lead_id}", lead_and_appeal[0]).replace("{appeal_id}", lead_and_appeal[1])
     rule = ROUTE_ACCESS[route]
     page = template.startswith(PAGE_PREFIXES)  # the console and the workbench send a stranger to the login page
     anonymous = call(system, method, path)
@@ -103,9 +146,13 @@ def test_every_protected_route_for_every_role_over_http(system, application_a, r
         else:
             assert answer.status_code == 403, (role, answer.text[:200])
             assert "may not" in answer.json()[0]["message"]
-    own = call(system, method, path, citizen_token(system, application_a))
+    owner = lead_and_appeal[2] if "{appeal_id}" in template else application_a  # an appeal is its application's
+    own = call(system, method, path, citizen_token(system, owner))
     other = call(system, method, path, citizen_token(system, str(uuid.uuid4())))
-    assert (own.status_code == 200) if "citizen" in rule else (own.status_code == 403)
+    if "citizen" not in rule:
+        assert own.status_code == 403
+    else:
+        assert own.status_code == 200 if method == "GET" else own.status_code not in (401, 403), own.text[:200]
     assert other.status_code == 403
 
 

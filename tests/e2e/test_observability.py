@@ -77,9 +77,10 @@ def test_trace_spans_every_service_in_one_tree(example_d):
     assert all(s["parent_id"] in by_id for s in spans if s["parent_id"] is not None)
     starts = [s["start"] for s in spans]
     assert starts == sorted(starts) and all(s["start"] <= s["end"] for s in spans)
-    # the notification's process span descends, hop by hop, from intake.submit
+    # the notice's process span (notification also handles the caseload's enrolment) descends, hop by hop,
+    # from intake.submit
     [submit] = [s for s in spans if s["name"] == "intake.submit"]
-    last = [s for s in spans if s["service"] == "notification" and s["name"].endswith("process")][-1]
+    last = [s for s in spans if s["service"] == "notification" and s["name"] == "aid.payment.issued process"][-1]
     chain = [last]
     while chain[-1]["parent_id"] is not None:
         chain.append(by_id[chain[-1]["parent_id"]])

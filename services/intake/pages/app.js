@@ -189,7 +189,7 @@
       cell(J.label("dept.", d.department)), cell(J.label("prog.", d.program), {"data-program": d.program}), cell(J.t("outcome." + d.outcome), {class: d.outcome}),
       cell(J.fenToYuan(d.amount_fen), {class: "money"}))));
     $("payments").tBodies[0].replaceChildren(...(view.payments || []).map((p) => J.el("tr", {class: "payment"},
-      cell(J.t("kind." + p.kind)), cell(J.fenToYuan(p.total_fen), {class: "money"}), cell(p.status))));
+      cell(J.t("kind." + p.kind)), cell(J.fenToYuan(p.total_fen), {class: "money"}), cell(J.label("pay.", p.status)))));
     $("referrals-box").hidden = !(view.referrals || []).length;
     $("referrals").replaceChildren(...(view.referrals || []).map((r) => J.el("li", {}, `${J.t("svc." + r.service)} · ${r.provider} · ${r.status}`)));
     $("appeal").hidden = view.status !== "notified" || !!view.rejection;
@@ -233,9 +233,9 @@
     const own = answer.body.entries.length - staff.length;
     const rows = staff.map((e) => J.el("tr", {class: "read"}, cell(J.when(e.at)), cell(J.t("role." + e.role)),
       cell(J.label("role.", e.department)),
-      cell(e.what), cell(e.purpose || J.t("reads.no_purpose"))));
+      cell(J.label("what.", e.what)), cell(e.purpose || J.t("reads.no_purpose"))));
     if (own) rows.push(J.el("tr", {class: "read own"}, cell("—"), cell(J.t("role.citizen")), cell("—"),
-      cell(`× ${own}`), cell(PURPOSE)));
+      cell(`${J.t("what.application")} × ${own}`), cell(J.t("reads.own"))));
     $("reads-table").tBodies[0].replaceChildren(...(rows.length ? rows : [J.el("tr", {}, J.el("td", {colspan: 5}, J.t("reads.none")))]));
   }
 

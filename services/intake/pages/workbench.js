@@ -33,11 +33,11 @@
     if (!found) return;
     rowsOr("leads-table", found.leads.map((lead) => {
       const why = J.el("td", {class: "reason"}, ...lead.rules.map((rule) =>
-        J.el("div", {class: "rule"}, J.el("strong", {}, rule.rule), "：", J.state.lang === "zh" ? rule.figures_zh : rule.figures)));
-      const button = J.el("button", {type: "button", class: "consent-open", "aria-label": J.t("wb.consent_for", {id: lead.lead_id})},
+        J.el("div", {class: "rule"}, J.el("strong", {"data-rule": rule.rule}, J.label("rule.", rule.rule)), "：", J.state.lang === "zh" ? rule.figures_zh : rule.figures)));
+      const button = J.el("button", {type: "button", class: "consent-open", "aria-describedby": `lead-${lead.lead_id}`},
                           J.t("wb.consent"));
       button.addEventListener("click", () => openConsent(lead));
-      return J.el("tr", {class: "lead", "data-id": lead.lead_id}, cell(lead.lead_id, {class: "mono"}), cell(lead.region_code),
+      return J.el("tr", {class: "lead", "data-id": lead.lead_id}, cell(lead.lead_id, {class: "mono", id: `lead-${lead.lead_id}`}), cell(lead.region_code),
                   cell(lead.household.members), cell(J.when(lead.raised_at)), why, J.el("td", {}, ROLE === "caseworker" ? button : "—"));
     }), 6);
   }
@@ -138,7 +138,9 @@
     if (!found) return;
     rowsOr("runs-table", found.runs.map((run) => {
       const done = (run.paid || 0) + (run.failed || 0);
-      const bar = J.el("progress", {max: String(run.households || 1), value: String(run.households === null ? 0 : done),
+      const households = run.households || 0;  // null until caseload has counted them
+      const full = run.status === "done" && households === 0;  // a run with nobody to pay is complete
+      const bar = J.el("progress", {max: String(households || 1), value: String(full ? 1 : done),
                                     "aria-label": `${J.t("run." + run.kind)} ${run.period}`});
       return J.el("tr", {class: "run", "data-id": run.run_id, "data-status": run.status}, cell(J.t("run." + run.kind)),
                   cell(run.period), cell(J.t("run." + run.status)), J.el("td", {}, bar),
