@@ -22,7 +22,7 @@ from contracts.events import HouseholdFacts, RecipientChanged, ReviewRequested
 from services.caseload import amounts, review_rules, review_store
 from services.kit import outbox
 from services.kit.consumer import Tx
-from services.kit.worker import Wakeable
+from services.kit.worker import BackgroundWorker
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("jointaid.caseload")
@@ -76,20 +76,15 @@ async def review_chunk(conn, review_id, as_of: date, limit: int = CHUNK) -> tupl
     return len(due), finished
 
 
-class ReviewWorker:
+class ReviewWorker(BackgroundWorker):
     """Runs the chunks of every unfinished review, woken when a review is taken up (and on a poll)."""
 
     def __init__(self, chunk: int = CHUNK):
         self.chunk = chunk
-        self._worker = Wakeable("review worker")
+        super().__init__("review worker")
 
-    def wake(self) -> None:
-        self._worker.wake()
-
-    async def run(self, ctx) -> None:
-        async def round() -> bool:
-            return await self.pass_once(ctx)
-        await self._worker.loop(round)
+    async def round(self, ctx) -> bool:
+        return await self.pass_once(ctx)
 
     async def pass_once(self, ctx) -> bool:
         """One chunk of the oldest running review; True when there may be more to do."""

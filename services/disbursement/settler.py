@@ -15,25 +15,20 @@ from services.disbursement.handlers import payment_issued, settle_if_complete
 from services.disbursement.rail import PaymentRail, RailError
 from services.kit import tracing
 from services.kit.consumer import Tx
-from services.kit.worker import Wakeable
+from services.kit.worker import BackgroundWorker
 
 log = logging.getLogger(__name__)
 
 
-class Settler:
+class Settler(BackgroundWorker):
     def __init__(self, rail: PaymentRail, attempts: int, backoff_seconds: float):
         self.rail = rail
         self.attempts = attempts
         self.backoff_seconds = backoff_seconds
-        self._worker = Wakeable("rail worker")
+        super().__init__("rail worker")
 
-    def wake(self) -> None:
-        self._worker.wake()
-
-    async def run(self, ctx) -> None:
-        async def round() -> bool:
-            return await self.settle_due(ctx) > 0
-        await self._worker.loop(round)
+    async def round(self, ctx) -> bool:
+        return await self.settle_due(ctx) > 0
 
     async def settle_due(self, ctx, limit: int = 20) -> int:
         async with ctx.pool.acquire() as conn, conn.transaction():

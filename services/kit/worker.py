@@ -39,3 +39,21 @@ class Wakeable:
                 except asyncio.TimeoutError:
                     pass
                 self._wake.clear()
+
+
+class BackgroundWorker:
+    """A service's background task that works in rounds (ServiceSpec.background), woken after each commit
+    (ServiceSpec.after_commit): a subclass says what one round does."""
+
+    def __init__(self, name: str, idle_seconds: float = 0.5):
+        self._worker = Wakeable(name, idle_seconds)
+
+    def wake(self) -> None:
+        self._worker.wake()
+
+    async def run(self, ctx) -> None:
+        await self._worker.loop(lambda: self.round(ctx))
+
+    async def round(self, ctx) -> bool:
+        """One round's work; True when more may be waiting (the next round starts at once)."""
+        raise NotImplementedError

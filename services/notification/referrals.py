@@ -17,7 +17,7 @@ import asyncpg
 from contracts.events import Language, PaymentIssued, ReferralAnswered, ReferralMade, ReferralService, ReferralStatus
 from services.kit import tracing
 from services.kit.consumer import Tx
-from services.kit.worker import Wakeable
+from services.kit.worker import BackgroundWorker
 from services.notification.channels import Channel
 from services.notification.message import render_payment
 from services.notification.referral_message import ReferralNote
@@ -65,21 +65,16 @@ async def notes_or_hold(tx: Tx, issued: PaymentIssued, language: str, wait_secon
     return None
 
 
-class Releaser:
+class Releaser(BackgroundWorker):
     """Sends each held notice once every referral of its application is answered, or when its wait is over."""
 
     def __init__(self, channel: Channel, deliver: Deliver):
         self.channel = channel
         self.deliver = deliver
-        self._worker = Wakeable("held notices", idle_seconds=1.0)
+        super().__init__("held notices", idle_seconds=1.0)
 
-    def wake(self) -> None:
-        self._worker.wake()
-
-    async def run(self, ctx) -> None:
-        async def round() -> bool:
-            return await self.release_due(ctx) > 0
-        await self._worker.loop(round)
+    async def round(self, ctx) -> bool:
+        return await self.release_due(ctx) > 0
 
     async def release_due(self, ctx, limit: int = 20) -> int:
         async with ctx.pool.acquire() as conn:

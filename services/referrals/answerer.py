@@ -8,25 +8,20 @@ import logging
 from contracts.events import ReferralAnswered, ReferralService
 from services.kit import tracing
 from services.kit.consumer import Tx
-from services.kit.worker import Wakeable
+from services.kit.worker import BackgroundWorker
 from services.referrals import store
 from services.referrals.provider import Provider
 
 log = logging.getLogger(__name__)
 
 
-class Answerer:
+class Answerer(BackgroundWorker):
     def __init__(self, provider: Provider):
         self.provider = provider
-        self._worker = Wakeable("provider worker")
+        super().__init__("provider worker")
 
-    def wake(self) -> None:
-        self._worker.wake()
-
-    async def run(self, ctx) -> None:
-        async def round() -> bool:
-            return await self.answer_due(ctx) > 0
-        await self._worker.loop(round)
+    async def round(self, ctx) -> bool:
+        return await self.answer_due(ctx) > 0
 
     async def answer_due(self, ctx, limit: int = 50) -> int:
         async with ctx.pool.acquire() as conn, conn.transaction():
