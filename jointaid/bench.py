@@ -51,7 +51,7 @@ BROKER_LINE = re.compile(r"jointaid: broker\s+(\S+:\d+) \(embedded Tansu\)")
 STATS_ROLE = "jointaid_bench"  # the bench's own queries run as this role: pg_stat_statements tells them apart
 LATE_SECONDS = 11.0  # an idle backend adds its counts to pg_stat_database up to 10 s late (PGSTAT_IDLE_INTERVAL)
 TX_ENDS = {"COMMIT", "ROLLBACK"}
-TOP_STATEMENTS = 5
+TOP_STATEMENTS = int(os.environ.get("BENCH_TOP_STATEMENTS", "5"))  # more: to see where the statements go
 
 
 # ---- the application generator (pure) ------------------------------------------------------

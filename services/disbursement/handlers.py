@@ -6,7 +6,7 @@ from opentelemetry import trace
 from contracts.events import ApplicationVerified, DecisionMade, Language, PaymentIssued
 from services.disbursement import advance_flow, advances, appeals, approvals, settlement, store
 from services.kit import tracing
-from services.kit.consumer import Tx
+from services.kit.consumer import Item, Tx
 
 tracer = trace.get_tracer("jointaid.disbursement")
 
@@ -24,17 +24,36 @@ def handlers(deadline_seconds: float):
         if made.appeal_id is not None:  # an appeal round's answer: kept apart, may pay a supplement
             await appeals.on_appeal_decision(tx, event, made)
             return
-        if await store.record_decision(tx.conn, event.application_id, event.event_id, made.decision, tracing.capture()):
+        if await store.record_decision(tx.conn, event.application_id, event.event_id, made.decision, tx.trace_headers()):
             await settle_if_complete(tx)
 
+    async def on_decisions(conn, items: list[Item]) -> None:
+        """A batch's decisions in two statements (store them, lock their open applications); then each
+        application whose last answer came in is settled, under the span of the decision that completed it."""
+        for item in items:
+            if item.data.appeal_id is not None:
+                await on_decision(item.tx, item.event, item.data)
+        first = [item for item in items if item.data.appeal_id is None]
+        stored = await store.record_decisions(conn, [(i.event.application_id, i.event.event_id, i.data.decision,
+                                                      i.tx.trace_headers()) for i in first])
+        completing = {i.event.application_id: i for i, kept in zip(first, stored) if kept}  # the last one stored
+        for application in await store.lock_unsettled_many(conn, list(completing)):
+            item = completing[application["application_id"]]
+            with item.tx.active():
+                await settle_locked(item.tx, application)
+
+    on_decision.many = on_decisions
     return {"aid.application.verified.v1": on_verified, "aid.decision.made.v1": on_decision}
 
 
 async def settle_if_complete(tx: Tx) -> None:
     """When the last expected answer is in: the one payment (or, for a zero total, straight to the message)."""
     application = await store.lock_unsettled(tx.conn, tx.application_id)
-    if application is None:
-        return  # not verified yet (answers can overtake it), or already settled
+    if application is not None:  # None: not verified yet (answers can overtake it), or already settled
+        await settle_locked(tx, application)
+
+
+async def settle_locked(tx: Tx, application) -> None:
     if settlement.missing_layers(application["expected_layers"], application["answered"]):
         return
     advance = await advance_flow.advance_to_take_off(tx.conn, application)

@@ -37,6 +37,45 @@ async def record_decision(conn, application_id, event_id, decision: Decision, tr
     return stored is not None
 
 
+async def record_decisions(conn, decisions: list[tuple]) -> list[bool]:
+    """`record_decision` for a batch's (application_id, event_id, decision, trace_headers), in one statement
+    (two when copies came): for each, True when stored (the first of an application's layer)."""
+    if not decisions:
+        return []
+    columns = list(zip(*((a, d.layer, d.department.value, d.program.value, d.outcome.value, d.amount_fen,
+                          d.recurring.value, d.reason, d.reason_zh, json.dumps(t)) for a, _, d, t in decisions)))
+    rows = await conn.fetch(
+        "INSERT INTO decisions(application_id, layer, department, program, outcome, amount_fen, recurring, reason,"
+        " reason_zh, trace_headers) SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[],"
+        " $6::bigint[], $7::text[], $8::text[], $9::text[], $10::jsonb[]) ON CONFLICT DO NOTHING RETURNING application_id, layer",
+        *map(list, columns),
+    )
+    new = {(r["application_id"], r["layer"]) for r in rows}
+    stored = []
+    for application_id, _, decision, _ in decisions:
+        stored.append((application_id, decision.layer) in new)
+        new.discard((application_id, decision.layer))  # a second copy in the same batch is a copy
+    copies = [(a, e, d.layer) for (a, e, d, _), kept in zip(decisions, stored) if not kept]
+    if copies:
+        await conn.execute(
+            "INSERT INTO decision_copies(event_id, application_id, layer) SELECT e, a, l"
+            " FROM unnest($1::uuid[], $2::uuid[], $3::int[]) AS c(a, e, l) ON CONFLICT DO NOTHING",
+            *map(list, zip(*copies)),
+        )
+    return stored
+
+
+async def lock_unsettled_many(conn, application_ids: list) -> list[asyncpg.Record]:
+    """`lock_unsettled` for several applications, locked in id order (so two replicas cannot deadlock)."""
+    if not application_ids:
+        return []
+    return await conn.fetch(
+        "SELECT a.*, ARRAY(SELECT layer FROM decisions d WHERE d.application_id = a.application_id) AS answered"
+        " FROM applications a WHERE a.application_id = ANY($1::uuid[]) AND a.settled_at IS NULL"
+        " ORDER BY a.application_id FOR UPDATE", application_ids,
+    )
+
+
 async def lock_unsettled(conn, application_id) -> asyncpg.Record | None:
     """The open application, locked, with `answered`: the layers whose answer is in (one statement,
     because most calls find an answer still missing and need nothing more)."""
@@ -81,9 +120,10 @@ async def create_payment(conn, application_id, lines: list[PaymentLine], trace_h
         "INSERT INTO payments(payment_id, application_id, total_fen, trace_headers, status) VALUES ($1, $2, $3, $4, $5)",
         payment_id, application_id, total, json.dumps(trace_headers), status,
     )
-    await conn.executemany(
-        "INSERT INTO payment_lines(payment_id, department, program, amount_fen) VALUES ($1, $2, $3, $4)",
-        [(payment_id, l.department.value, l.program.value, l.amount_fen) for l in lines],
+    await conn.execute(  # one statement for all the lines (executemany is one statement per line)
+        "INSERT INTO payment_lines(payment_id, department, program, amount_fen)"
+        " SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[])",
+        payment_id, [l.department.value for l in lines], [l.program.value for l in lines], [l.amount_fen for l in lines],
     )
     await post(conn, payment_id, "approval", ledger.approval(lines))
     return payment_id
@@ -92,9 +132,11 @@ async def create_payment(conn, application_id, lines: list[PaymentLine], trace_h
 async def post(conn, payment_id, posting: str, entries: list[ledger.Entry]) -> None:
     if not ledger.balanced(entries):
         raise ValueError(f"unbalanced {posting} posting for payment {payment_id}")
-    await conn.executemany(
-        "INSERT INTO ledger_entries(payment_id, posting, account, debit_fen, credit_fen, program) VALUES ($1, $2, $3, $4, $5, $6)",
-        [(payment_id, posting, e.account, e.debit_fen, e.credit_fen, e.program) for e in entries],
+    await conn.execute(  # the posting's entries in one statement
+        "INSERT INTO ledger_entries(payment_id, posting, account, debit_fen, credit_fen, program)"
+        " SELECT $1, $2, * FROM unnest($3::text[], $4::bigint[], $5::bigint[], $6::text[])",
+        payment_id, posting, [e.account for e in entries], [e.debit_fen for e in entries],
+        [e.credit_fen for e in entries], [e.program for e in entries],
     )
 
 

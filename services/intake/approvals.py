@@ -41,6 +41,22 @@ async def upsert_payment(conn, application_id, payment_id, kind: str, total_fen:
         payment_id, application_id, kind, total_fen, status)
 
 
+async def upsert_payments(conn, rows: list[tuple]) -> None:
+    """`upsert_payment` for several (application_id, payment_id, kind, total_fen, status) in one statement."""
+    if not rows:
+        return
+    latest = {row[1]: row for row in rows}  # one row per payment: an upsert may not touch a row twice
+    application_ids, payment_ids, kinds, totals, statuses = map(list, zip(*latest.values()))
+    await conn.execute(
+        "INSERT INTO application_payments(payment_id, application_id, kind, total_fen, status)"
+        " SELECT p.payment_id, p.application_id, p.kind, p.total_fen, p.status"
+        " FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[], $5::text[])"
+        " AS p(application_id, payment_id, kind, total_fen, status)"
+        " WHERE EXISTS (SELECT 1 FROM applications a WHERE a.application_id = p.application_id)"
+        " ON CONFLICT (payment_id) DO UPDATE SET status = EXCLUDED.status, total_fen = EXCLUDED.total_fen, updated_at = now()",
+        application_ids, payment_ids, kinds, totals, statuses)
+
+
 async def record_request(conn, application_id, requested: ApprovalRequested) -> bool:
     """A payment waits for a second person: listed for approvers, shown in the view. False: not ours."""
     if not await conn.fetchval("SELECT true FROM applications WHERE application_id = $1", application_id):

@@ -6,7 +6,7 @@ import json
 from contracts.events import (ApplicationRejected, ApplicationVerified, ApprovalRequested, CaseEscalated, DecisionMade,
                               NotificationSent, PaymentIssued, PaymentKind)
 from services.intake import appeals, approvals
-from services.kit.consumer import Tx
+from services.kit.consumer import Item, Tx
 
 # awaiting_approval comes after escalated: a late department's escalation, then its answer, then the approver
 RANK = {"submitted": 0, "verifying": 1, "deciding": 2, "escalated": 3, "awaiting_approval": 4, "paid": 5, "rejected": 5,
@@ -22,15 +22,47 @@ async def advance(tx: Tx, status: str, **columns) -> None:
     )
 
 
+async def advance_many(conn, status: str, application_ids: list, **columns: list) -> None:
+    """`advance` for a run of one event type in one statement: the UPDATE joined to the run's ids and their
+    values (the columns it sets are all jsonb, given as json text)."""
+    if not application_ids:
+        return
+    sets = "".join(f", {name} = v.{name}::jsonb" for name in columns)
+    arrays = "".join(f", ${i}::text[]" for i in range(4, 4 + len(columns)))
+    await conn.execute(
+        f"UPDATE applications a SET status = CASE WHEN a.status_rank < $2 THEN $1 ELSE a.status END,"
+        f" status_rank = GREATEST(a.status_rank, $2), updated_at = now(){sets}"
+        f" FROM unnest($3::uuid[]{arrays}) AS v(application_id{''.join(', ' + n for n in columns)})"
+        f" WHERE a.application_id = v.application_id",
+        status, RANK[status], application_ids, *columns.values(),
+    )
+
+
+def _ids(items: list[Item]) -> list:
+    return [item.event.application_id for item in items]
+
+
 async def on_submitted(tx: Tx, event, _data) -> None:
     await advance(tx, "verifying")
 
 
 async def on_verified(tx: Tx, event, verified: ApplicationVerified) -> None:
+    await advance(tx, "deciding", registry_checks=registry_checks(verified))
+
+
+def registry_checks(verified: ApplicationVerified) -> str:
     facts = verified.facts
-    checks = {"checks": [c.model_dump(mode="json") for c in facts.registry_checks], "notes": list(facts.registry_notes),
-              "declared_only": [i for i, m in enumerate(facts.members, start=1) if m.declared_only]}
-    await advance(tx, "deciding", registry_checks=json.dumps(checks))
+    return json.dumps({"checks": [c.model_dump(mode="json") for c in facts.registry_checks],
+                       "notes": list(facts.registry_notes),
+                       "declared_only": [i for i, m in enumerate(facts.members, start=1) if m.declared_only]})
+
+
+async def on_submitted_many(conn, items: list[Item]) -> None:
+    await advance_many(conn, "verifying", _ids(items))
+
+
+async def on_verified_many(conn, items: list[Item]) -> None:
+    await advance_many(conn, "deciding", _ids(items), registry_checks=[registry_checks(i.data) for i in items])
 
 
 async def on_rejected(tx: Tx, event, rejected: ApplicationRejected) -> None:
@@ -50,6 +82,26 @@ async def on_decision(tx: Tx, event, made: DecisionMade) -> None:
     )
 
 
+async def on_decision_many(conn, items: list[Item]) -> None:
+    """A run of decisions: the first ones in one statement, an appeal round's one by one."""
+    first = []
+    for item in items:
+        if item.data.appeal_id is not None:
+            await appeals.on_round_decision(item.tx, item.data)
+        else:
+            first.append((item.event.application_id, item.data.decision))
+    if first:
+        await conn.execute(
+            "INSERT INTO decisions(application_id, layer, department, program, outcome, amount_fen, recurring, reason)"
+            " SELECT d.* FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[],"
+            " $8::text[]) AS d(application_id, layer, department, program, outcome, amount_fen, recurring, reason)"
+            " WHERE EXISTS (SELECT 1 FROM applications a WHERE a.application_id = d.application_id) ON CONFLICT DO NOTHING",
+            [a for a, _ in first], [d.layer for _, d in first], [d.department.value for _, d in first],
+            [d.program.value for _, d in first], [d.outcome.value for _, d in first], [d.amount_fen for _, d in first],
+            [d.recurring.value for _, d in first], [d.reason for _, d in first],
+        )
+
+
 async def on_payment(tx: Tx, event, issued: PaymentIssued) -> None:
     if issued.payment_id is not None:
         await approvals.upsert_payment(tx.conn, tx.application_id, issued.payment_id, issued.kind.value, issued.total_fen,
@@ -58,11 +110,22 @@ async def on_payment(tx: Tx, event, issued: PaymentIssued) -> None:
         return  # aid first: the application is still being decided
     if issued.kind is PaymentKind.supplement:
         return  # an appeal's difference: listed in `payments`; `payment` stays the application's own
-    payment = None
-    if issued.payment_id is not None:
-        payment = json.dumps({"payment_id": str(issued.payment_id), "total_fen": issued.total_fen,
-                              "lines": [line.model_dump(mode="json") for line in issued.lines]})
-    await advance(tx, "paid", payment=payment)
+    await advance(tx, "paid", payment=payment_view(issued))
+
+
+def payment_view(issued: PaymentIssued) -> str | None:
+    if issued.payment_id is None:
+        return None
+    return json.dumps({"payment_id": str(issued.payment_id), "total_fen": issued.total_fen,
+                       "lines": [line.model_dump(mode="json") for line in issued.lines]})
+
+
+async def on_payment_many(conn, items: list[Item]) -> None:
+    """A run of payments: their rows in `payments` in one statement, the applications paid in another."""
+    held = [(i.event.application_id, i.data) for i in items if i.data.payment_id is not None]
+    await approvals.upsert_payments(conn, [(a, p.payment_id, p.kind.value, p.total_fen, "settled") for a, p in held])
+    paid = [i for i in items if i.data.kind not in (PaymentKind.advance, PaymentKind.supplement)]
+    await advance_many(conn, "paid", _ids(paid), payment=[payment_view(i.data) for i in paid])
 
 
 # A payment run's payment is a household's, not an application's: nothing here to advance.
@@ -81,6 +144,14 @@ async def on_notified(tx: Tx, event, sent: NotificationSent) -> None:
     await advance(tx, "notified", notification=sent.model_dump_json())
 
 
+async def on_notified_many(conn, items: list[Item]) -> None:
+    for item in items:
+        if item.data.appeal_id is not None:
+            await appeals.on_notice(item.tx, item.data)
+    notified = [i for i in items if i.data.appeal_id is None]
+    await advance_many(conn, "notified", _ids(notified), notification=[i.data.model_dump_json() for i in notified])
+
+
 async def on_escalated(tx: Tx, event, _escalated: CaseEscalated) -> None:
     await advance(tx, "escalated")
     # after an approval, the rail's last failure escalates a payment that is no longer waiting for anyone
@@ -89,6 +160,10 @@ async def on_escalated(tx: Tx, event, _escalated: CaseEscalated) -> None:
         " AND status = 'awaiting_approval' AND EXISTS (SELECT 1 FROM approvals WHERE application_id = $1"
         " AND status = 'approved')", tx.application_id)
 
+
+# set-based forms of the busiest handlers: a batch's run of one event type in a statement or two
+on_submitted.many, on_verified.many, on_decision.many = on_submitted_many, on_verified_many, on_decision_many
+on_payment.many, on_notified.many = on_payment_many, on_notified_many
 
 HANDLERS = {
     "aid.application.submitted.v1": on_submitted,

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Awaitable, Callable, Literal, Union
 
 import asyncpg
 from faststream import AckPolicy
-from opentelemetry import propagate, trace
+from opentelemetry import context as otel_context, propagate, trace
 from opentelemetry.trace import SpanKind
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, create_model
 
@@ -25,7 +26,7 @@ from contracts import topics
 from contracts.routes import EVENT_TYPE_HEADER
 from contracts.envelope import Envelope, new_envelope
 from contracts.events import EVENT_MODELS
-from services.kit import inbox, metrics, outbox
+from services.kit import inbox, metrics, outbox, tracing
 from services.kit.db import CONNECTION_ERRORS
 
 if TYPE_CHECKING:
@@ -49,6 +50,11 @@ class Tx:
     producer: str
     application_id: object
     deferred: list | None = field(default=None, repr=False)  # a batch's outbox rows, written before it commits
+    context: object = field(default=None, repr=False)  # the event's span context in a set-based call (else current)
+
+    def trace_headers(self) -> dict[str, str]:
+        """This event's trace context, to keep on a row (the current one unless the Tx carries its own)."""
+        return tracing.capture(self.context)
 
     async def emit(self, event_type: str, data: BaseModel, key=None) -> Envelope:
         """key: the event's Kafka key (the envelope's application_id) when it is not the application's,
@@ -57,11 +63,33 @@ class Tx:
         if self.deferred is None:
             await outbox.enqueue(self.conn, topic_of(event_type), event, data)
         else:
-            self.deferred.append(outbox.row(topic_of(event_type), event, data))
+            self.deferred.append(outbox.row(topic_of(event_type), event, data, self.trace_headers()))
         return event
+
+    @contextlib.contextmanager
+    def active(self):
+        """Make this event's span current (in a set-based call), e.g. around spans it starts."""
+        if self.context is None:
+            yield
+            return
+        token = otel_context.attach(self.context)
+        try:
+            yield
+        finally:
+            otel_context.detach(token)
 
 
 Handler = Callable[[Tx, Envelope, BaseModel], Awaitable[None]]
+
+
+@dataclass
+class Item:
+    """One event of a set-based call: `handler.many(conn, items)` handles a batch's run of one event type
+    in a few statements instead of a few per event; each item's `tx` emits under its own event's span."""
+
+    tx: Tx
+    event: Envelope
+    data: BaseModel
 
 
 def topic_of(event_type: str) -> str:
@@ -188,7 +216,9 @@ async def apply_batch(ctx: "ServiceContext", deliveries: list[Delivery]) -> None
         async with ctx.pool.acquire() as conn, conn.transaction():
             fresh = await inbox.claim_many(conn, ctx.name, [d.event.event_id for d in deliveries])
             emitted: list[tuple] = []
-            applied = [await _apply(ctx, conn, d, fresh, emitted) for d in deliveries]
+            applied = _first_copies(deliveries, fresh)
+            for run in _runs(deliveries, applied):
+                await _apply_run(ctx, conn, run, emitted)
             await outbox.insert(conn, emitted)
     except CONNECTION_ERRORS:
         metrics.processed(ctx.name, "retried")
@@ -207,22 +237,61 @@ async def apply_batch(ctx: "ServiceContext", deliveries: list[Delivery]) -> None
         metrics.processed(ctx.name, "handled" if done else "duplicate")
 
 
-async def _apply(ctx: "ServiceContext", conn: asyncpg.Connection, delivery: Delivery, fresh: set,
-                 emitted: list[tuple]) -> bool:
-    """Handle one event of a claimed batch; False for one the inbox had (or an earlier copy in this batch)."""
-    if delivery.event.event_id not in fresh:
-        return False
-    fresh.discard(delivery.event.event_id)
-    with continued_span(delivery):
-        await delivery.handler(Tx(conn, ctx.name, delivery.event.application_id, emitted), delivery.event, delivery.data)
-    return True
+def _first_copies(deliveries: list[Delivery], fresh: set) -> list[bool]:
+    """Which deliveries to apply: those the inbox had not seen, each event id once."""
+    applied = []
+    for delivery in deliveries:
+        applied.append(delivery.event.event_id in fresh)
+        fresh.discard(delivery.event.event_id)
+    return applied
+
+
+def _runs(deliveries: list[Delivery], applied: list[bool]) -> list[list[Delivery]]:
+    """The deliveries to apply, in order, cut into runs of one handler: a set-based handler takes a run in one
+    call, so the batch's order is kept exactly."""
+    runs: list[list[Delivery]] = []
+    for delivery, apply in zip(deliveries, applied):
+        if not apply:
+            continue
+        if runs and runs[-1][0].handler is delivery.handler and hasattr(delivery.handler, "many"):
+            runs[-1].append(delivery)
+        else:
+            runs.append([delivery])
+    return runs
+
+
+async def _apply_run(ctx: "ServiceContext", conn: asyncpg.Connection, run: list[Delivery], emitted: list[tuple]) -> None:
+    """One event, or a run of one set-based handler's events in one call, each under its own span."""
+    if len(run) == 1:
+        delivery = run[0]
+        with continued_span(delivery):
+            await delivery.handler(Tx(conn, ctx.name, delivery.event.application_id, emitted), delivery.event, delivery.data)
+        return
+    spans = [started_span(d) for d in run]
+    try:
+        items = [Item(Tx(conn, ctx.name, d.event.application_id, emitted, trace.set_span_in_context(span)), d.event, d.data)
+                 for d, span in zip(run, spans)]
+        await run[0].handler.many(conn, items)
+    except Exception as exc:
+        for span in spans:
+            span.record_exception(exc)
+            span.set_status(trace.StatusCode.ERROR)
+        raise
+    finally:
+        for span in spans:
+            span.end()
 
 
 def continued_span(delivery: Delivery):
-    """A consumer span whose parent is the publisher's span carried in the message headers."""
+    """A consumer span whose parent is the publisher's span carried in the message headers (current)."""
+    return trace.use_span(started_span(delivery), end_on_exit=True, record_exception=True, set_status_on_exception=True)
+
+
+def started_span(delivery: Delivery):
+    """The event's consumer span, started, not current."""
     record, event = delivery.record, delivery.event
     carrier = {key: value.decode(errors="replace") for key, value in (record.headers or ())}
-    return tracer.start_as_current_span(
+    return tracer.start_span(
         f"{record.topic} process", context=propagate.extract(carrier), kind=SpanKind.CONSUMER,
         attributes={"messaging.system": "kafka", "messaging.destination.name": record.topic,
                     "messaging.kafka.destination.partition": record.partition, "messaging.kafka.offset": record.offset,

@@ -29,12 +29,13 @@ async def enqueue(conn: asyncpg.Connection, topic: str, event: Envelope, data: B
     await insert(conn, [row(topic, event, data)])
 
 
-def row(topic: str, event: Envelope, data: BaseModel | None = None) -> tuple:
+def row(topic: str, event: Envelope, data: BaseModel | None = None, trace_headers: dict | None = None) -> tuple:
     """An outbox row, made where the event is emitted: it keeps that place's trace context, under
     which the relay publishes it, and the routing headers published with it (from the typed data
     when given)."""
     headers = routing_headers(event.event_type, data) if data is not None else {EVENT_TYPE_HEADER: event.event_type}
-    return (event.event_id, event.application_id, topic, event.model_dump_json().encode(), json.dumps(tracing.capture()),
+    carrier = trace_headers if trace_headers is not None else tracing.capture()
+    return (event.event_id, event.application_id, topic, event.model_dump_json().encode(), json.dumps(carrier),
             json.dumps(headers))
 
 

@@ -6,9 +6,10 @@ import contextlib
 from opentelemetry import context, propagate, trace
 
 
-def capture() -> dict[str, str]:
+def capture(of: context.Context | None = None) -> dict[str, str]:
+    """The trace context `of` (the current one by default) as headers."""
     carrier: dict[str, str] = {}
-    propagate.inject(carrier)
+    propagate.inject(carrier, context=of)
     return carrier
 
 

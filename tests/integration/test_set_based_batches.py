@@ -1,0 +1,114 @@
+"""Set-based handlers (`handler.many`): a consumer batch applied through them ends exactly where the same
+events applied one by one end (real PostgreSQL, the consumer's own `apply_batch`)."""
+from __future__ import annotations
+
+import json
+import random
+from datetime import datetime, timezone
+import uuid
+
+from aiokafka.structs import ConsumerRecord
+
+from contracts.envelope import new_envelope
+from contracts.events import NotificationSent, PaymentIssued, PaymentKind, PaymentLine
+from services.disbursement.handlers import handlers as disbursement_handlers
+from services.disbursement.rail import InProcessRail
+from services.disbursement.settler import Settler
+from services.intake.status_view import HANDLERS as STATUS_VIEW
+from services.kit.consumer import Delivery, apply_batch, handle, topic_of
+from tests.integration.conftest import direct
+from tests.integration.test_disbursement import ANSWERS, TOTAL, decision, verified
+
+
+def traceparent(trace_id: int) -> str:
+    return f"00-{trace_id:032x}-{1:016x}-01"
+
+
+def delivery(table, event, data, offset: int, trace_id: int) -> Delivery:
+    """What the consumer builds from a record: the record carries the publisher's trace context."""
+    record = ConsumerRecord(topic_of(event.event_type), 0, offset, 0, 0, None, event.model_dump_json().encode(), None,
+                            0, 0, [("traceparent", traceparent(trace_id).encode())])
+    return Delivery(record, event, data, table[event.event_type])
+
+
+def in_batches(deliveries: list, size: int):
+    return [deliveries[i:i + size] for i in range(0, len(deliveries), size)]
+
+
+async def test_batched_decisions_pay_each_application_once_under_its_own_trace(settings):
+    rng = random.Random(11)
+    table = disbursement_handlers(3600)
+    assert hasattr(table["aid.decision.made.v1"], "many")  # the run below goes through the set-based form
+    async with direct("disbursement", settings) as ctx:
+        applications, events = [], []
+        for n in range(40):
+            application_id = uuid.uuid4()
+            applications.append((application_id, n + 1))
+            mine = [decision(application_id, layer) for layer in range(1, 6)] + [verified(application_id)]
+            mine.append(decision(application_id, rng.randrange(1, 6)))  # a copy with a new event id: never paid
+            mine.append(rng.choice(mine))  # a redelivery: the same event id
+            events += [(event, data, n + 1) for event, data in mine]
+        rng.shuffle(events)
+        deliveries = [delivery(table, e, d, offset, trace) for offset, (e, d, trace) in enumerate(events)]
+        for batch in in_batches(deliveries, 37):
+            await apply_batch(ctx, batch)
+        settler = Settler(InProcessRail(), attempts=3, backoff_seconds=0)
+        while await settler.settle_due(ctx, limit=50):
+            pass
+        for application_id, trace_id in applications:
+            payments = await ctx.pool.fetch("SELECT total_fen, status FROM payments WHERE application_id = $1", application_id)
+            assert [tuple(p) for p in payments] == [(TOTAL, "settled")]
+            stored = await ctx.pool.fetch("SELECT layer, amount_fen, trace_headers FROM decisions WHERE application_id = $1"
+                                          " ORDER BY layer", application_id)
+            assert [(r["layer"], r["amount_fen"]) for r in stored] == [(n, a[3]) for n, a in enumerate(ANSWERS, start=1)]
+            # each decision keeps its own event's trace, though stored in one statement with others'
+            assert {json.loads(r["trace_headers"])["traceparent"].split("-")[1] for r in stored} == {f"{trace_id:032x}"}
+        copies = await ctx.pool.fetchval("SELECT count(*) FROM decision_copies WHERE application_id = ANY($1::uuid[])",
+                                         [a for a, _ in applications])
+        assert copies == 40
+
+
+async def add_application(conn, application_id) -> None:
+    await conn.execute("INSERT INTO applications(application_id, status, status_rank, submission) VALUES ($1, 'submitted',"
+                       " 0, '{}')", application_id)
+
+
+def chain(application_id) -> list:
+    """An application's events as the status view sees them, example A's answers, paid and notified."""
+    events = [verified(application_id)]
+    events += [decision(application_id, layer) for layer in range(1, 6)]
+    payment = PaymentIssued(payment_id=uuid.uuid4(), total_fen=TOTAL, kind=PaymentKind.application,
+                            lines=tuple(PaymentLine(department=a[0], program=a[1], amount_fen=a[3]) for a in ANSWERS if a[3]),
+                            decisions=(), account_kind="social_security_card", account_last4="5678", language="zh")
+    events.append((new_envelope("aid.payment.issued.v1", application_id, "disbursement", payment), payment))
+    sent = NotificationSent(channel="sms", text="ok", sent_at=datetime(2026, 12, 4, 9, 0, tzinfo=timezone.utc))
+    events.append((new_envelope("aid.notification.sent.v1", application_id, "notification", sent), sent))
+    return events
+
+
+VIEW = ("SELECT status, status_rank, registry_checks, payment - 'payment_id' AS payment, notification,"
+        " ARRAY(SELECT (layer, department, program, outcome, amount_fen, recurring, reason)::text FROM decisions d"
+        " WHERE d.application_id = a.application_id ORDER BY layer) AS decisions,"
+        " ARRAY(SELECT (kind, total_fen, status)::text FROM application_payments p WHERE p.application_id = a.application_id)"
+        " AS payments FROM applications a WHERE application_id = $1")
+
+
+async def test_the_status_view_from_batches_is_the_view_from_single_events(settings):
+    assert all(hasattr(STATUS_VIEW[t], "many") for t in ("aid.application.verified.v1", "aid.decision.made.v1",
+                                                         "aid.payment.issued.v1", "aid.notification.sent.v1"))
+    async with direct("intake", settings) as ctx:
+        alone, batched = uuid.uuid4(), [uuid.uuid4() for _ in range(12)]
+        for application_id in [alone, *batched]:
+            await add_application(ctx.pool, application_id)
+        for event, data in chain(alone):
+            await handle(ctx, STATUS_VIEW[event.event_type], event, data)
+        # the batched ones: every event type in runs of several applications, in the chain's order
+        events = [e for step in zip(*(chain(a) for a in batched)) for e in step]
+        events.insert(3, events[0])  # a redelivery inside the batch
+        deliveries = [delivery(STATUS_VIEW, e, d, offset, 1) for offset, (e, d) in enumerate(events)]
+        for batch in in_batches(deliveries, 30):
+            await apply_batch(ctx, batch)
+        expected = dict(await ctx.pool.fetchrow(VIEW, alone))
+        assert expected["status"] == "notified" and len(expected["decisions"]) == 5 and expected["payments"]
+        for application_id in batched:
+            assert dict(await ctx.pool.fetchrow(VIEW, application_id)) == expected
