@@ -112,3 +112,21 @@ async def test_the_status_view_from_batches_is_the_view_from_single_events(setti
         assert expected["status"] == "notified" and len(expected["decisions"]) == 5 and expected["payments"]
         for application_id in batched:
             assert dict(await ctx.pool.fetchrow(VIEW, application_id)) == expected
+
+
+async def test_a_department_decides_a_batch_as_one_by_one_each_event_under_its_own_trace(settings):
+    from services.departments.civil_affairs.handlers import HANDLERS as CIVIL_AFFAIRS
+    assert hasattr(CIVIL_AFFAIRS["aid.application.verified.v1"], "many")
+    async with direct("civil_affairs", settings) as ctx:
+        alone, batched = uuid.uuid4(), [uuid.uuid4() for _ in range(20)]
+        await handle(ctx, CIVIL_AFFAIRS["aid.application.verified.v1"], *verified(alone))
+        deliveries = [delivery(CIVIL_AFFAIRS, *verified(a), offset, n + 1) for offset, (n, a) in enumerate(enumerate(batched))]
+        await apply_batch(ctx, deliveries)
+        decided = ("SELECT layer, program, outcome, amount_fen, reason, facts, trail FROM decisions WHERE application_id = $1")
+        expected = [dict(r) for r in await ctx.pool.fetch(decided, alone)]
+        assert expected and expected[0]["layer"] == 1
+        for n, application_id in enumerate(batched, start=1):
+            assert [dict(r) for r in await ctx.pool.fetch(decided, application_id)] == expected
+            (announced,) = await ctx.pool.fetch("SELECT trace_headers FROM outbox WHERE application_id = $1"
+                                                " AND topic = 'aid.decision.made'", application_id)
+            assert json.loads(announced["trace_headers"])["traceparent"].split("-")[1] == f"{n:032x}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 from contracts.events import ApplicationVerified, DecisionMade, HouseholdFacts, LayerTrail
 from services.departments.appeals import appeal_handler
 from services.departments.civil_affairs import rules
-from services.departments.decisions import made_by_layer, publish_decision
+from services.departments.decisions import made_by_layer, publish_decision, stored_together
 from services.kit.consumer import Tx
 from services.kit.policy import policy_on
 
@@ -19,6 +19,7 @@ async def decide_temporary(tx: Tx, facts: HouseholdFacts, trail: LayerTrail, app
     await publish_decision(tx, decision, facts, trail, appeal_id)
 
 
+@stored_together
 async def on_verified(tx: Tx, event, verified: ApplicationVerified) -> None:
     await decide_living(tx, verified.facts)
 
