@@ -40,6 +40,7 @@ e2e: install browser
 
 bench: install
 	$(BIN)/python -m jointaid.bench $(BENCH_ARGS)
+	$(BIN)/python -m jointaid.bench -n 1500 --rate 50 --no-raw $(BENCH_RATE_ARGS)
 	$(BIN)/python -m jointaid.bench_registry $(REGISTRY_BENCH_ARGS)
 	$(BIN)/python -m jointaid.bench_caseload $(CASELOAD_BENCH_ARGS)
 	$(BIN)/python -m jointaid.bench_signals $(SIGNALS_BENCH_ARGS)

@@ -2,7 +2,8 @@
 
 One run (DESIGN.md "Performance"):
 1. start `jointaid up` on a temporary data dir (embedded Tansu and PostgreSQL) and wait for /readyz;
-2. submit N applications over HTTP (bounded concurrency), each with fresh, valid ID numbers;
+2. submit N applications over HTTP (bounded concurrency, or paced at --rate per second), each with fresh,
+   valid ID numbers;
 3. wait until the database shows all of them notified;
 4. report applications/s and submit→notified latency (both from the database clock) and the
    client-side HTTP submit latency; from PostgreSQL's own counters over the same phase,
@@ -216,23 +217,45 @@ async def _submit_one(client: httpx.AsyncClient, body: dict, result: Submitted, 
         result.failures[status] = result.failures.get(status, 0) + 1
 
 
-async def submit_all(base: str, bodies: list[dict], concurrency: int, token: str) -> Submitted:
-    """As a batch client does: a caseworker's token, so the anonymous submission limits do not apply."""
+async def submit_all(base: str, bodies: list[dict], concurrency: int, token: str, rate: float | None = None) -> Submitted:
+    """As a batch client does: a caseworker's token, so the anonymous submission limits do not apply.
+    rate: offered load, each submission started on its schedule (i / rate s after the first) whether or not
+    earlier ones were answered (an open loop, as citizens arrive), still at most `concurrency` in flight;
+    None: as fast as `concurrency` requests in flight allow (saturation)."""
     result, progress = Submitted(), _Progress("submitted", len(bodies))
-    queue = iter(bodies)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-
-    async def worker(client: httpx.AsyncClient) -> None:
-        for body in queue:  # one shared iterator: each body is taken once
-            await _submit_one(client, body, result)
-            progress.tick()
-
     started = time.monotonic()
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits,
                                  headers={"Authorization": f"Bearer {token}"}) as client:
-        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+        if rate is None:
+            queue = iter(bodies)
+
+            async def worker() -> None:
+                for body in queue:  # one shared iterator: each body is taken once
+                    await _submit_one(client, body, result)
+                    progress.tick()
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+        else:
+            await _paced(bodies, rate, asyncio.Semaphore(concurrency), client, result, progress)
     result.seconds = time.monotonic() - started
     return result
+
+
+async def _paced(bodies: list[dict], rate: float, in_flight: asyncio.Semaphore, client: httpx.AsyncClient,
+                 result: Submitted, progress: _Progress) -> None:
+    async def one(body: dict) -> None:
+        try:
+            await _submit_one(client, body, result)
+            progress.tick()
+        finally:
+            in_flight.release()
+
+    tasks, first = [], time.monotonic()
+    for i, body in enumerate(bodies):
+        await asyncio.sleep(max(0.0, first + i / rate - time.monotonic()))
+        await in_flight.acquire()  # behind schedule when the system cannot keep up: the achieved rate shows it
+        tasks.append(asyncio.create_task(one(body)))
+    await asyncio.gather(*tasks)
 
 
 # ---- waiting and measuring from the database -----------------------------------------------
@@ -475,8 +498,10 @@ async def measure(system: System, args) -> dict:
     try:
         before, spans_before = await pg_counters(conn, statements), await span_counts(conn, [])
         cpu_before, own_before = tree_cpu(system.process.pid, str(system.data_dir)), _own_cpu()
-        print(f"bench: submitting {args.n} applications, concurrency {args.concurrency}", flush=True)
-        submitted = await submit_all(system.base, bodies, args.concurrency, staff_token(system.data_dir, "caseworker", "bench"))
+        pace = f"offered {args.rate:g}/s, at most {args.concurrency} in flight" if args.rate else f"concurrency {args.concurrency}"
+        print(f"bench: submitting {args.n} applications, {pace}", flush=True)
+        submitted = await submit_all(system.base, bodies, args.concurrency, staff_token(system.data_dir, "caseworker", "bench"),
+                                     args.rate)
         del bodies
         print(f"bench: accepted {len(submitted.ids)}/{args.n} in {submitted.seconds:.1f} s; refused/failed: "
               f"{submitted.failures or 'none'}; transport errors retried: {submitted.retries or 'none'}", flush=True)
@@ -493,7 +518,7 @@ async def measure(system: System, args) -> dict:
         settled = await pg_counters(conn, statements)
     finally:
         await conn.close()
-    report = {"n": args.n, "submitted": submitted, "counts": counts, "system": figures, "cpu": cpu,
+    report = {"n": args.n, "rate": args.rate, "submitted": submitted, "counts": counts, "system": figures, "cpu": cpu,
               "pg_stats": pg_figures(before, notified, settled, statements),
               "spans": {"traces": spans["traces"], "total": spans["total"] - spans_before["total"]}}
     if not args.no_raw:
@@ -511,7 +536,9 @@ def _own_cpu() -> float:
 def summary(report: dict) -> str:
     sub, fig, counts = report["submitted"], report["system"], report["counts"]
     notified = counts.get("notified", 0)
-    lines = [f"jointaid bench: N={report['n']} applications",
+    offered = (f", offered {report['rate']:g}/s (submitted at {len(sub.ids) / sub.seconds:,.1f}/s)"
+               if report.get("rate") and sub.seconds else ", at saturation")
+    lines = [f"jointaid bench: N={report['n']} applications{offered}",
              f"  system     : {fig['rate']:,.1f} applications/s; submit→notified p50 {fig['p50']:,.0f} ms, "
              f"p99 {fig['p99']:,.0f} ms; HTTP submit p50 {percentile(sub.latencies_ms, 50):,.0f} ms, "
              f"p99 {percentile(sub.latencies_ms, 99):,.0f} ms"]
@@ -580,6 +607,9 @@ def parser() -> argparse.ArgumentParser:
         "preloaded (a plain `jointaid up` does not load it).")
     p.add_argument("-n", type=int, default=2000, help="applications to submit (default: 2000)")
     p.add_argument("--concurrency", type=int, default=32, help="HTTP requests in flight at once (default: 32)")
+    p.add_argument("--rate", type=float, default=None,
+                   help="offered load in applications/s, paced (an open loop); p99 submit→notified at that rate "
+                   "(default: none, as fast as --concurrency allows, i.e. saturation)")
     p.add_argument("--timeout", type=float, default=None,
                    help="seconds to wait for all to be notified (default: 120 + N/5)")
     p.add_argument("--seed", type=int, default=0, help="seed of the mix of the four example shapes (default: 0)")
@@ -596,6 +626,8 @@ def _raise_interrupt(*_) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.rate is not None and args.rate <= 0:
+        parser().error("--rate must be > 0")
     args.timeout = args.timeout if args.timeout is not None else 120 + args.n / 5
     signal.signal(signal.SIGTERM, _raise_interrupt)  # SIGTERM to the bench stops the system too
     work = Path(tempfile.mkdtemp(prefix="jointaid-bench-"))

@@ -1,0 +1,43 @@
+"""The bench's offered-load mode: submissions start on their schedule, never more in flight than allowed."""
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+
+from jointaid.bench import Submitted, _paced, _Progress
+
+
+def submit_paced(count: int, rate: float, cap: int, answer_after: float) -> tuple[Submitted, list[float], int]:
+    """Run `_paced` against an in-process HTTP answerer (the load client alone is under test here)."""
+    in_flight, most, starts = 0, 0, []
+
+    async def server(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, most
+        starts.append(time.monotonic())
+        in_flight += 1
+        most = max(most, in_flight)
+        await asyncio.sleep(answer_after)
+        in_flight -= 1
+        return httpx.Response(202, json={"application_id": f"id-{len(starts)}"})
+
+    async def run() -> Submitted:
+        result = Submitted()
+        async with httpx.AsyncClient(base_url="http://bench.test", transport=httpx.MockTransport(server)) as client:
+            await _paced([{}] * count, rate, asyncio.Semaphore(cap), client, result, _Progress("submitted", count))
+        return result
+
+    return asyncio.run(run()), starts, most
+
+
+def test_paced_submissions_start_on_their_schedule_not_all_at_once():
+    result, starts, _ = submit_paced(20, rate=100.0, cap=32, answer_after=0.0)
+    assert len(result.ids) == 20 and not result.failures
+    assert starts[-1] - starts[0] >= 19 / 100  # the last one started no earlier than its slot (unpaced: ~1 ms)
+
+
+def test_paced_submissions_never_exceed_the_in_flight_cap():
+    result, _, most = submit_paced(20, rate=1000.0, cap=3, answer_after=0.03)  # answers slower than the schedule
+    assert len(result.ids) == 20 and not result.failures
+    assert most == 3
