@@ -227,22 +227,14 @@ async def submit_all(base: str, bodies: list[dict], concurrency: int, token: str
     started = time.monotonic()
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits,
                                  headers={"Authorization": f"Bearer {token}"}) as client:
-        if rate is None:
-            queue = iter(bodies)
-
-            async def worker() -> None:
-                for body in queue:  # one shared iterator: each body is taken once
-                    await _submit_one(client, body, result)
-                    progress.tick()
-            await asyncio.gather(*(worker() for _ in range(concurrency)))
-        else:
-            await _paced(bodies, rate, asyncio.Semaphore(concurrency), client, result, progress)
+        await _paced(bodies, rate, asyncio.Semaphore(concurrency), client, result, progress)
     result.seconds = time.monotonic() - started
     return result
 
 
-async def _paced(bodies: list[dict], rate: float, in_flight: asyncio.Semaphore, client: httpx.AsyncClient,
+async def _paced(bodies: list[dict], rate: float | None, in_flight: asyncio.Semaphore, client: httpx.AsyncClient,
                  result: Submitted, progress: _Progress) -> None:
+    """Each body once, at most `in_flight` at a time, the i-th not before i / rate s (rate None: no schedule)."""
     async def one(body: dict) -> None:
         try:
             await _submit_one(client, body, result)
@@ -252,7 +244,8 @@ async def _paced(bodies: list[dict], rate: float, in_flight: asyncio.Semaphore, 
 
     tasks, first = [], time.monotonic()
     for i, body in enumerate(bodies):
-        await asyncio.sleep(max(0.0, first + i / rate - time.monotonic()))
+        if rate is not None:
+            await asyncio.sleep(max(0.0, first + i / rate - time.monotonic()))
         await in_flight.acquire()  # behind schedule when the system cannot keep up: the achieved rate shows it
         tasks.append(asyncio.create_task(one(body)))
     await asyncio.gather(*tasks)
@@ -607,7 +600,7 @@ def parser() -> argparse.ArgumentParser:
         "preloaded (a plain `jointaid up` does not load it).")
     p.add_argument("-n", type=int, default=2000, help="applications to submit (default: 2000)")
     p.add_argument("--concurrency", type=int, default=32, help="HTTP requests in flight at once (default: 32)")
-    p.add_argument("--rate", type=float, default=None,
+    p.add_argument("--rate", type=_positive, default=None,
                    help="offered load in applications/s, paced (an open loop); p99 submit→notified at that rate "
                    "(default: none, as fast as --concurrency allows, i.e. saturation)")
     p.add_argument("--timeout", type=float, default=None,
@@ -620,14 +613,22 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be a number > 0, not {text!r}")
+    return value
+
+
 def _raise_interrupt(*_) -> None:
     raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    if args.rate is not None and args.rate <= 0:
-        parser().error("--rate must be > 0")
     args.timeout = args.timeout if args.timeout is not None else 120 + args.n / 5
     signal.signal(signal.SIGTERM, _raise_interrupt)  # SIGTERM to the bench stops the system too
     work = Path(tempfile.mkdtemp(prefix="jointaid-bench-"))
