@@ -75,11 +75,12 @@
       J.clearFieldErrors(form, $("consent-errors"));
       form.hidden = true;
       form.reset();
+      consentLead = null;
+      await loadLeads();  // the list first: when the result is announced, the lead is already off it
       $("consent-result").textContent = answer.body.given ? J.t("wb.consent_done", {id: answer.body.application_id})
                                                           : J.t("wb.consent_refused_done");
       $("consent-result").dataset.applicationId = answer.body.application_id || "";
-      consentLead = null;
-      return loadLeads();
+      return;
     }
     J.showFieldErrors(form, Array.isArray(answer.body) ? answer.body : [{field: "", message: J.t("error.server"), translated: true}],
                       $("consent-errors"));
