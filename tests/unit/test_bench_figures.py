@@ -55,3 +55,13 @@ def test_transactions_are_read_late_less_those_ended_after_the_phase_and_the_ben
     assert pg_figures(before, notified, settled, True) == {
         "xacts": 1230, "wal": 50_000, "statements": {"BEGIN": 400, "COMMIT": 400, "X": 400, "Y": 3}}
     assert pg_figures(before, notified, settled, False) == {"xacts": 800, "wal": 50_000, "statements": None}
+
+
+def test_summary_reports_the_payments_held_for_a_second_person_apart():
+    held = report(None)
+    held["system"]["held"] = {"n": 50, "p50": 1_400.0, "p99": 2_600.0}
+    lines = summary(held).splitlines()
+    assert lines[1].startswith("  system     : 50.0 applications/s; submit→notified (paid straight through) p50 900 ms, p99 2,000 ms")
+    assert lines[2] == ("  held       : 50 above the approval threshold, apart from the above: submit→notified "
+                        "p50 1,400 ms, p99 2,600 ms (an approver round every 1 s)")
+    assert "held" not in summary(report(None))
