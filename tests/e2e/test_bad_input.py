@@ -5,6 +5,7 @@ import asyncio
 import copy
 
 import asyncpg
+import httpx
 import pytest
 
 from tests.conftest import EXAMPLES
@@ -79,3 +80,22 @@ def test_idempotency_key_same_body_same_answer_different_body_409(system):
     assert first.status_code == again.status_code == 202
     assert again.json() == first.json()
     assert other.status_code == 409
+
+
+def test_one_key_sent_at_once_by_many_clients_stores_one_application(system):
+    """The submission is one statement: concurrent retries of one key meet at the key, and only one stores."""
+    body = copy.deepcopy(EXAMPLES["A"])
+    before = footprint(system)
+
+    async def send_all():
+        async with httpx.AsyncClient(base_url=system.base, headers={"Authorization": f"Bearer {system.token('caseworker')}"}) as client:
+            return await asyncio.gather(*(client.post("/v1/applications", json=body, headers={"Idempotency-Key": "k-e2e-race"})
+                                          for _ in range(8)))
+    answers = asyncio.run(send_all())
+    assert {answer.status_code for answer in answers} == {202}
+    assert len({answer.json()["application_id"] for answer in answers}) == 1
+    assert footprint(system)[0] == before[0] + 1
+    with system.client() as client:
+        refused = client.post("/v1/applications", json=EXAMPLES["D"], headers={"Idempotency-Key": "k-e2e-race"})
+    assert refused.status_code == 409
+    assert footprint(system)[0] == before[0] + 1
