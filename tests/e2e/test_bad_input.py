@@ -83,7 +83,7 @@ def test_idempotency_key_same_body_same_answer_different_body_409(system):
 
 
 def test_one_key_sent_at_once_by_many_clients_stores_one_application(system):
-    """The submission is one statement: concurrent retries of one key meet at the key, and only one stores."""
+    """Concurrent retries of one key meet at the key (its insert waits for the first), and only one stores."""
     body = copy.deepcopy(EXAMPLES["A"])
     before = footprint(system)
 
