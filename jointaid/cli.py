@@ -24,7 +24,7 @@ def parser() -> argparse.ArgumentParser:
     up.add_argument("--data-dir", default=".jointaid", help="where the database, logs and pid files live (default: .jointaid)")
     up.add_argument("--port", type=int, default=8000, help="HTTP API port on 127.0.0.1 (default: 8000)")
     up.add_argument("--demo", action="store_true", help="submit the four worked examples and print each notification")
-    up.add_argument("--partitions", type=int, default=None, help="partitions per topic when created (default: 6)")
+    up.add_argument("--partitions", type=int, default=None, help="partitions per topic when created (default: the embedded broker 2, or the largest --replicas; an outside broker JOINTAID_PARTITIONS, else 6)")
     up.add_argument("--replicas", action="append", default=[], metavar="SERVICE=N",
                     help="run N processes of SERVICE in its one consumer group (repeatable; N ≤ the partitions of "
                     "every topic it reads, checked at start-up; intake's replicas share the HTTP port)")

@@ -27,6 +27,16 @@ from services.kit.settings import Settings
 log = logging.getLogger("jointaid.up")
 
 
+# Tansu's cost grows with the partitions each fetch names: idle, 6 per topic kept 23% of a core busy polling, 1
+# kept 7% (see README, "The kit's cost"). One machine's broker gains nothing from more partitions than replicas.
+EMBEDDED_PARTITIONS = 2
+
+
+def embedded_partitions(replicas: dict[str, int]) -> int:
+    """Partitions per topic on the embedded broker: enough for the largest --replicas, at least 2."""
+    return max(EMBEDDED_PARTITIONS, *replicas.values())
+
+
 def up(args) -> int:
     configure_logging(os.environ.get("JOINTAID_LOG_LEVEL", "INFO"))
     data_dir = Path(args.data_dir).resolve()
@@ -49,6 +59,7 @@ def up(args) -> int:
             env["DATABASE_URL"] = database.url
         if not env.get("KAFKA_BOOTSTRAP_SERVERS"):
             broker = EmbeddedBroker(log_path=data_dir / "broker.log").start()
+            env.setdefault("JOINTAID_PARTITIONS", str(embedded_partitions(args.replicas)))
             env["KAFKA_BOOTSTRAP_SERVERS"] = broker.bootstrap
             (data_dir / "run").mkdir(exist_ok=True)
             (data_dir / BROKER_FILE).write_text(broker.bootstrap + "\n")

@@ -11,6 +11,8 @@ How it stays out of the service's way:
   `batch_size` spans wait, it COPYs them through its own single connection (not the service's
   pool). Any error is logged (at most once a minute), the batch is dropped, the connection
   is opened again on the next flush. Never raises into the service.
+- The table is UNLOGGED and the store's commits asynchronous: spans cost no write-ahead log
+  (a PostgreSQL crash, not a clean stop, empties the table).
 - At most once an hour per process one flush also deletes the spans past retention.
 - Attributes are kept only as short scalars (lists of them): partition, offset, event type,
   links, never a body; those the columns already hold are left out. `application_id` comes from
@@ -219,7 +221,8 @@ class SpanStore(SpanProcessor):
         if self._conn is None or self._conn.is_closed():
             self._conn = await asyncpg.connect(
                 self._database_url, timeout=5,
-                server_settings={"application_name": "jointaid-span-store"},
+                # its commits need not wait for a disk flush: a lost batch loses only a picture
+                server_settings={"application_name": "jointaid-span-store", "synchronous_commit": "off"},
             )
         return self._conn
 

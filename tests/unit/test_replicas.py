@@ -52,3 +52,12 @@ def test_replicas_beyond_a_topics_partitions_are_refused():
 
 def test_a_single_process_needs_no_partition_count():
     assert too_few_partitions(dict.fromkeys(SERVICES, 1), {}) == []
+
+
+def test_the_embedded_broker_gets_two_partitions_or_as_many_as_the_largest_replica_count():
+    from jointaid.up import embedded_partitions
+
+    assert embedded_partitions(dict.fromkeys(SERVICES, 1)) == 2
+    assert embedded_partitions({**dict.fromkeys(SERVICES, 1), "red_cross": 5, "intake": 3}) == 5
+    assert too_few_partitions({**dict.fromkeys(SERVICES, 1), "red_cross": 5},
+                              dict.fromkeys(topics_read("red_cross"), embedded_partitions({"red_cross": 5}))) == []
