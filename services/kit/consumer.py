@@ -121,14 +121,14 @@ async def handle(ctx: "ServiceContext", handler: Handler, event: Envelope, data:
             return False
         emitted: list[tuple] = []
         await handler(Tx(conn, ctx.name, event.application_id, emitted), event, data)
-        await outbox.insert(conn, emitted)  # the event's outbox rows in one statement, as a batch's
-    committed(ctx)
+        ids = await outbox.insert_for_relay(conn, emitted)  # the event's outbox rows in one statement, as a batch's
+    committed(ctx, ids, emitted)
     return True
 
 
-def committed(ctx: "ServiceContext") -> None:
-    """After a commit: the relay has events to publish, and workers may have work."""
-    ctx.relay.wake()
+def committed(ctx: "ServiceContext", ids: list[int], rows: list[tuple]) -> None:
+    """After a commit: the relay publishes its events from memory, and workers may have work."""
+    ctx.relay.hand(ids, rows)
     for wake in ctx.after_commit:
         wake()
 
@@ -219,7 +219,7 @@ async def apply_batch(ctx: "ServiceContext", deliveries: list[Delivery]) -> None
             applied = _first_copies(deliveries, fresh)
             for run in _runs(deliveries, applied):
                 await _apply_run(ctx, conn, run, emitted)
-            await outbox.insert(conn, emitted)
+            ids = await outbox.insert_for_relay(conn, emitted)
     except CONNECTION_ERRORS:
         metrics.processed(ctx.name, "retried")
         log.warning("%s: database unavailable; %d events will be redelivered", ctx.name, len(deliveries))
@@ -230,7 +230,7 @@ async def apply_batch(ctx: "ServiceContext", deliveries: list[Delivery]) -> None
         for delivery in deliveries:
             await _apply_alone(ctx, delivery)
         return
-    committed(ctx)
+    committed(ctx, ids, emitted)
     elapsed = (time.perf_counter() - started) / len(deliveries)
     for delivery, done in zip(deliveries, applied):
         metrics.observe_processing(ctx.name, delivery.event.event_type, elapsed)

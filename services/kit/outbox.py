@@ -39,40 +39,82 @@ def row(topic: str, event: Envelope, data: BaseModel | None = None, trace_header
             json.dumps(headers))
 
 
+INSERT = ("INSERT INTO outbox(event_id, application_id, topic, payload, trace_headers, headers)"
+          " SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bytea[], $5::jsonb[], $6::jsonb[])")
+
+
 async def insert(conn: asyncpg.Connection, rows: list[tuple]) -> None:
-    """Rows in one statement, in order (a consumer batch's events: one insert, not one each)."""
+    """Rows in one statement, in order (a bulk step's events: one insert, not one each)."""
     if rows:
-        await conn.execute(
-            "INSERT INTO outbox(event_id, application_id, topic, payload, trace_headers, headers)"
-            " SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bytea[], $5::jsonb[], $6::jsonb[])",
-            *(list(column) for column in zip(*rows)),
-        )
+        await conn.execute(INSERT, *(list(column) for column in zip(*rows)))
+
+
+async def insert_for_relay(conn: asyncpg.Connection, rows: list[tuple]) -> list[int]:
+    """`insert`, answering the rows' ids: after the commit, `Relay.hand` publishes them without reading them back."""
+    if not rows:
+        return []
+    stored = await conn.fetch(INSERT + " RETURNING id, event_id", *(list(column) for column in zip(*rows)))
+    ids = {record["event_id"]: record["id"] for record in stored}
+    return [ids[row[0]] for row in rows]
 
 
 class Relay:
-    """Publishes unpublished outbox rows in id order, in batches. Wake it after a commit."""
+    """Publishes outbox rows, then marks them published.
+
+    Rows a committed transaction hands over (`hand`: the consumer's batches) are published from memory and
+    marked in one statement, without reading them back. Anything else (the API's writes, the workers', rows
+    left by a crash or a failed publish) is found by polling: unpublished rows in id order, in batches, under
+    FOR UPDATE SKIP LOCKED so that replicas share them. Wake it after a commit."""
 
     def __init__(self, pool: asyncpg.Pool, broker, *, batch_size: int = 500, idle_poll_seconds: float = 0.5):
         self._pool = pool
         self._broker = broker
         self._batch_size = batch_size
         self._worker = Wakeable("outbox relay", idle_poll_seconds)
+        self._handed: list[dict] = []
+        self._in_memory: set[int] = set()  # handed over, not yet marked: the poll leaves them alone
+        self._poll_due = False
         self.published = 0
 
     def wake(self) -> None:
+        """Rows were committed that nobody hands over: poll for them now."""
+        self._poll_due = True
+        self._worker.wake()
+
+    def hand(self, ids: list[int], rows: list[tuple]) -> None:
+        """Rows (`row`) whose transaction committed, with their ids (`insert`): publish them from memory."""
+        for id_, (_, application_id, topic, payload, trace_headers, headers) in zip(ids, rows):
+            self._handed.append({"id": id_, "topic": topic, "application_id": application_id, "payload": payload,
+                                 "trace_headers": trace_headers, "headers": headers})
+        self._in_memory.update(ids)
         self._worker.wake()
 
     async def run(self) -> None:
         async def round() -> bool:
+            if self._handed:  # no poll after it unless woken for one, or idle
+                await self.publish_handed()
+                return bool(self._handed) or self._poll_due
+            self._poll_due = False
             return await self.publish_batch() == self._batch_size  # a full batch: more may be waiting
         await self._worker.loop(round)
+
+    async def publish_handed(self) -> int:
+        rows, self._handed = self._handed[:self._batch_size], self._handed[self._batch_size:]
+        ids = [row["id"] for row in rows]
+        try:  # a failed publish or mark leaves the rows unpublished in the table: the poll takes them then
+            await asyncio.gather(*[await self._publish(row) for row in rows])
+            await self._pool.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", ids)
+        finally:
+            self._in_memory.difference_update(ids)
+        self.published += len(rows)
+        return len(rows)
 
     async def publish_batch(self) -> int:
         async with self._pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(
                 "SELECT id, topic, application_id, payload, trace_headers, headers FROM outbox"
-                " WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
-                self._batch_size,
+                " WHERE published_at IS NULL AND NOT (id = ANY($2::bigint[])) ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+                self._batch_size, list(self._in_memory),
             )
             if not rows:
                 return 0
