@@ -94,8 +94,8 @@ class Relay:
             if self._handed:  # no poll after it unless woken for one, or idle
                 await self.publish_handed()
                 return bool(self._handed) or self._poll_due
-            self._poll_due = False
-            return await self.publish_batch() == self._batch_size  # a full batch: more may be waiting
+            woken, self._poll_due = self._poll_due, False
+            return await self.publish_batch(idle=not woken) == self._batch_size  # a full batch: more may be waiting
         await self._worker.loop(round)
 
     async def publish_handed(self) -> int:
@@ -109,8 +109,17 @@ class Relay:
         self.published += len(rows)
         return len(rows)
 
-    async def publish_batch(self) -> int:
-        async with self._pool.acquire() as conn, conn.transaction():
+    async def publish_batch(self, idle: bool = False) -> int:
+        """Publish what the poll finds. idle: most idle polls find nothing, so ask first, without a transaction."""
+        async with self._pool.acquire() as conn:
+            if idle and not await conn.fetchval(
+                    "SELECT EXISTS (SELECT 1 FROM outbox WHERE published_at IS NULL AND NOT (id = ANY($1::bigint[])))",
+                    list(self._in_memory)):
+                return 0
+            return await self._publish_polled(conn)
+
+    async def _publish_polled(self, conn) -> int:
+        async with conn.transaction():
             rows = await conn.fetch(
                 "SELECT id, topic, application_id, payload, trace_headers, headers FROM outbox"
                 " WHERE published_at IS NULL AND NOT (id = ANY($2::bigint[])) ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
