@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import sys
 
 from services.intake.tokens import STAFF_ROLES
@@ -195,8 +196,24 @@ def run_service(name: str) -> int:
     settings = Settings.from_env()
     configure_logging(settings.log_level)
     check_policies()  # refuse to start on a bad policy version (every one is validated); log each
-    asyncio.run(serve(spec_of(name, settings), settings))
+    loop = os.environ.get("JOINTAID_LOOP", "uvloop")
+    if loop not in LOOPS:
+        raise SystemExit(f"JOINTAID_LOOP={loop!r}: expected one of {', '.join(LOOPS)}")
+    run_loop(serve(spec_of(name, settings), settings), loop)
     return 0
+
+
+LOOPS = ("uvloop", "asyncio")
+
+
+def run_loop(main, loop: str) -> None:
+    """A service on uvloop (less of the interpreter's time goes to the event loop itself) or asyncio's own."""
+    if loop == "asyncio":
+        asyncio.run(main)
+        return
+    import uvloop
+
+    uvloop.run(main)
 
 
 def audit(args) -> int:

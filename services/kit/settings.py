@@ -27,6 +27,7 @@ ENV_VARS = {
     "KAFKA_BOOTSTRAP_SERVERS": "Kafka bootstrap servers (required for `jointaid run`)",
     "DATABASE_URL": "PostgreSQL URL (required for `jointaid run`)",
     "JOINTAID_ENABLE_IDEMPOTENCE": "1 to turn on the idempotent producer (Apache Kafka); Tansu refuses it",
+    "JOINTAID_LOOP": "a service's event loop: uvloop (default) or asyncio (the standard library's)",
     "JOINTAID_PARTITIONS": "partitions per topic when topics are created (default 6; `jointaid up` on its embedded broker: 2, or the largest --replicas)",
     "JOINTAID_POLICY": "the policy: a file (one version) or a directory (every *.toml a version; default policies/)",
     "JOINTAID_HTTP_HOST": "intake's listen address (default 127.0.0.1)",
