@@ -130,3 +130,79 @@ async def test_a_department_decides_a_batch_as_one_by_one_each_event_under_its_o
             (announced,) = await ctx.pool.fetch("SELECT trace_headers FROM outbox WHERE application_id = $1"
                                                 " AND topic = 'aid.decision.made'", application_id)
             assert json.loads(announced["trace_headers"])["traceparent"].split("-")[1] == f"{n:032x}"
+
+
+async def apply_steps(ctx, steps: list[list]) -> None:
+    """Apply each step's deliveries, batch after batch."""
+    for batches in steps:
+        for batch in batches:
+            await apply_batch(ctx, batch)
+
+
+async def verification_ends(ctx, application_ids: list) -> list[tuple]:
+    """Each application's outcome, outbox topics, how many traces its rows carry, and whether it holds its applicant."""
+    ends = []
+    for application_id in application_ids:
+        row = await ctx.pool.fetchrow("SELECT outcome, rule FROM verifications WHERE application_id = $1", application_id)
+        out = await ctx.pool.fetch("SELECT topic, trace_headers FROM outbox WHERE application_id = $1 ORDER BY id", application_id)
+        traces = {json.loads(r["trace_headers"]).get("traceparent", "-").split("-")[1] for r in out}
+        holding = await ctx.pool.fetchval("SELECT count(*) FROM active_applicants WHERE application_id = $1", application_id)
+        ends.append((tuple(row) if row else None, [r["topic"] for r in out], len(traces), holding))
+    return ends
+
+
+async def test_verification_in_batches_ends_where_one_by_one_ends(settings):
+    """Submissions (one invalid, two by one applicant), the registries' answers (one twice, under a new event id), then
+    the notices: through the set-based forms in batches, and one by one, the same outcomes, each under its own trace."""
+    from contracts.events import ApplicationSubmitted, RegistryAnswered, RegistryPerson
+    from jointaid.bench import make_applications
+    from services.verification.handlers import HANDLERS as VERIFICATION
+
+    assert all(hasattr(handler, "many") for handler in VERIFICATION.values())
+    bodies = make_applications(12, seed=5)
+    bodies.insert(4, json.loads(json.dumps(bodies[2])))  # the same applicant again, while the first is in progress
+    bodies.insert(7, {"applicant_id_number": "not one"})  # fails intake's rules
+    now = datetime.now(timezone.utc)
+
+    def events_for(application_ids):
+        submitted = [new_envelope("aid.application.submitted.v1", a, "intake", ApplicationSubmitted(submission=b, submitted_at=now))
+                     for a, b in zip(application_ids, bodies)]
+        answers = []
+        for a, body in zip(application_ids, bodies):
+            people = tuple(RegistryPerson(id_number=m["id_number"], known=False) for m in body.get("household", {}).get("members", ()))
+            answers.append(new_envelope("aid.registry.answered.v1", a, "registries", RegistryAnswered(people=people or (
+                RegistryPerson(id_number="x", known=False),), answered_at=now)))
+        answers.append(answers[0].model_copy(update={"event_id": uuid.uuid4()}))  # answered twice: verified once
+        notices = [new_envelope("aid.notification.sent.v1", a, "notification",
+                                NotificationSent(channel="stored", text="done", sent_at=now)) for a in application_ids]
+        return [submitted, answers, notices]
+
+    async def run(batch_size: int):
+        application_ids = [uuid.uuid4() for _ in bodies]
+        trace_of = {a: n + 1 for n, a in enumerate(application_ids)}
+        steps = []
+        for k, events in enumerate(events_for(application_ids)):
+            deliveries = [delivery(VERIFICATION, e, _data(e), 1000 * k + i, trace_of[e.application_id])
+                          for i, e in enumerate(events)]
+            steps.append(in_batches(deliveries, batch_size))
+        await apply_steps(ctx, steps[:2])
+        before_notices = await verification_ends(ctx, application_ids)
+        await apply_steps(ctx, steps[2:])
+        return before_notices, await verification_ends(ctx, application_ids)
+
+    async with direct("verification", settings) as ctx:
+        one_by_one = await run(batch_size=1)
+        batched = await run(batch_size=5)
+    assert batched == one_by_one
+    before, after = batched
+    assert before[2][0] == ("verified", None) and before[4][0] == ("rejected", "application_in_progress")
+    assert before[7][0] == ("rejected", "invalid_submission")
+    assert before[0][1] == ["aid.registry.query", "aid.application.verified"]  # once, though answered twice
+    assert all(traces == 1 for _, _, traces, _ in before)  # every row under its own application's trace
+    assert [holding for *_, holding in before].count(1) == len(bodies) - 2 and all(end[3] == 0 for end in after)
+
+
+def _data(event):
+    from services.kit.consumer import parse
+
+    return parse(event.model_dump_json().encode())[1]
