@@ -9,7 +9,7 @@ import asyncpg
 from contracts.events import RegistryAnswered, RegistryPerson, RegistryQuery, RegistryRecordsSubmitted
 from contracts.idnumber import normalise
 from contracts.registry import RegistryRecord
-from services.kit.consumer import Tx
+from services.kit.consumer import Item, Tx
 from services.registries import store
 
 log = logging.getLogger(__name__)
@@ -27,11 +27,23 @@ def person_of(asked: str, row: asyncpg.Record | None) -> RegistryPerson:
 
 async def on_query(tx: Tx, event, query: RegistryQuery) -> None:
     """One person per asked ID number, in the asked order (the table holds them normalised: x -> X)."""
-    found = await store.people(tx.conn, [normalise(i) for i in query.id_numbers])
-    people = tuple(person_of(asked, found.get(normalise(asked))) for asked in query.id_numbers)
+    await on_queries(tx.conn, [Item(tx, event, query)])
+
+
+async def on_queries(conn, items: list[Item]) -> None:
+    """A run of queries (`on_query.many`): everyone asked looked up in one statement, the answers logged in one."""
+    found = await store.people(conn, [normalise(i) for item in items for i in item.data.id_numbers])
     answered_at = datetime.now(timezone.utc)
-    await store.log_answer(tx.conn, event.application_id, len(people), sum(p.known for p in people), answered_at)
-    await tx.emit("aid.registry.answered.v1", RegistryAnswered(people=people, answered_at=answered_at))
+    logged = []
+    for item in items:
+        people = tuple(person_of(asked, found.get(normalise(asked))) for asked in item.data.id_numbers)
+        logged.append((item.event.application_id, len(people), sum(p.known for p in people), answered_at))
+        with item.tx.active():
+            await item.tx.emit("aid.registry.answered.v1", RegistryAnswered(people=people, answered_at=answered_at))
+    await store.log_answers(conn, logged)
+
+
+on_query.many = on_queries
 
 
 async def on_records(tx: Tx, event, submitted: RegistryRecordsSubmitted) -> None:

@@ -206,3 +206,45 @@ def _data(event):
     from services.kit.consumer import parse
 
     return parse(event.model_dump_json().encode())[1]
+
+
+async def test_registry_queries_in_batches_answer_as_one_by_one(settings):
+    """Queries overlapping in who they ask, some people known: batched answers equal one-by-one answers, in the
+    asked order, each under its own query's trace, and every answer logged."""
+    from contracts.events import RegistryQuery
+    from contracts.registry import RegistryRecord
+    from jointaid.bench import make_applications
+    from services.registries import store
+    from services.registries.handlers import HANDLERS as REGISTRIES
+
+    assert hasattr(REGISTRIES["aid.registry.query.v1"], "many")
+    members = [m["id_number"] for body in make_applications(6, seed=9) for m in body["household"]["members"]]
+    known = members[::2]
+    queries = [tuple(members[i:i + 3]) for i in range(0, len(members) - 2, 2)] + [(members[1].lower(),)]
+
+    async def answers(batch_size: int) -> list:
+        application_ids = [uuid.uuid4() for _ in queries]
+        events = [new_envelope("aid.registry.query.v1", a, "verification", RegistryQuery(id_numbers=q))
+                  for a, q in zip(application_ids, queries)]
+        deliveries = [delivery(REGISTRIES, e, _data(e), i, i + 1) for i, e in enumerate(events)]
+        for batch in in_batches(deliveries, batch_size):
+            await apply_batch(ctx, batch)
+        found = []
+        for application_id in application_ids:
+            row = await ctx.pool.fetchrow("SELECT payload, trace_headers FROM outbox WHERE application_id = $1", application_id)
+            people = json.loads(row["payload"])["data"]["people"]
+            logged = await ctx.pool.fetchrow("SELECT asked, known FROM answers WHERE application_id = $1", application_id)
+            found.append(([(p["id_number"], p["known"]) for p in people], tuple(logged),
+                          json.loads(row["trace_headers"])["traceparent"].split("-")[1]))
+        return found
+
+    async with direct("registries", settings) as ctx:
+        async with ctx.pool.acquire() as conn, conn.transaction():
+            await store.load(conn, [store.staged_row(n, RegistryRecord(
+                id_number=i, household_id="h", hukou_region="110101", alive=True, monthly_income_fen=0,
+                financial_assets_fen=0, vehicles=0)) for n, i in enumerate(known, 1)])
+        one_by_one, batched = await answers(1), await answers(4)
+    assert [(people, logged) for people, logged, _ in batched] == [(people, logged) for people, logged, _ in one_by_one]
+    assert [trace for *_, trace in batched] == [f"{n:032x}" for n in range(1, len(queries) + 1)]
+    assert batched[0][0] == [(members[0], True), (members[1], False), (members[2], True)]
+    assert batched[-1][1] == (1, 0)
