@@ -13,7 +13,7 @@ from contracts.events import CaseEscalated, PaymentFailed
 from services.disbursement import advance_flow, appeals, entitlements, store
 from services.disbursement.handlers import payment_issued, settle_if_complete
 from services.disbursement.rail import PaymentRail, RailError
-from services.kit import tracing
+from services.kit import outbox, tracing
 from services.kit.consumer import Tx
 from services.kit.worker import BackgroundWorker
 
@@ -31,18 +31,24 @@ class Settler(BackgroundWorker):
         return await self.settle_due(ctx) > 0
 
     async def settle_due(self, ctx, limit: int = 20) -> int:
+        """One round: the due payments in one transaction; what the announcements need read for the round at once,
+        their outbox rows written in one statement and handed to the relay."""
+        emitted: list[tuple] = []
         async with ctx.pool.acquire() as conn, conn.transaction():
             due = await store.due_payments(conn, limit)
+            announcing = await store.announcements_of(conn, [p for p in due if _is_applications_own(p)])
             for payment in due:
                 with tracing.resumed(json.loads(payment["trace_headers"])):
                     # keyed as its announcement is: the application, or a run's household
                     key = payment["application_id"] or payment["recipient_id"]
-                    await self.settle_one(Tx(conn, "disbursement", key), payment)
-        if due:
-            ctx.relay.wake()
+                    await self.settle_one(Tx(conn, "disbursement", key, emitted), payment, announcing.get(payment["payment_id"]))
+            ids = await outbox.insert_for_relay(conn, emitted)
+        if emitted:
+            ctx.relay.hand(ids, emitted)
         return len(due)
 
-    async def settle_one(self, tx: Tx, payment) -> None:
+    async def settle_one(self, tx: Tx, payment, announcing: tuple | None = None) -> None:
+        """announcing: an application's own payment's (application, decisions, lines), read for the round."""
         try:
             async with tx.conn.transaction():  # a savepoint: a failed call leaves nothing behind
                 reference = await self.rail.settle(tx.conn, payment["payment_id"], payment["account_number"],
@@ -61,9 +67,7 @@ class Settler(BackgroundWorker):
         if payment["kind"] == "supplement":  # an appeal's difference: its own announcement
             await tx.emit("aid.payment.issued.v1", await appeals.issued(tx.conn, payment))
             return
-        application = await store.application(tx.conn, tx.application_id)
-        decisions = await store.decisions_of(tx.conn, tx.application_id)
-        lines = await store.lines_of(tx.conn, payment["payment_id"])
+        application, decisions, lines = announcing  # read before the payment was settled: settling changes none of them
         await tx.emit("aid.payment.issued.v1", payment_issued(application, payment["payment_id"], lines, decisions))
 
     async def failed(self, tx: Tx, payment, error: str) -> None:
@@ -84,3 +88,8 @@ class Settler(BackgroundWorker):
     async def final_after_advance(self, tx: Tx) -> None:
         await advance_flow.lock_application(tx.conn, tx.application_id)
         await settle_if_complete(tx)
+
+
+def _is_applications_own(payment) -> bool:
+    """An application's own payment (not a run's, an advance or an appeal's supplement): announced with its decisions."""
+    return payment["application_id"] is not None and payment["kind"] not in ("advance", "supplement")

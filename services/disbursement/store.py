@@ -102,6 +102,28 @@ async def decision_trace_headers(conn, application_id) -> list[dict]:
     return [json.loads(r["trace_headers"]) for r in rows]
 
 
+async def announcements_of(conn, payments: list) -> dict:
+    """What the announcements of a round's application payments need, in three statements for the round:
+    payment_id -> (its application, the application's decisions by layer, the payment's lines as written)."""
+    if not payments:
+        return {}
+    application_ids = [p["application_id"] for p in payments]
+    applications = {r["application_id"]: r for r in await conn.fetch(
+        "SELECT * FROM applications WHERE application_id = ANY($1::uuid[])", application_ids)}
+    decisions: dict = {}
+    for r in await conn.fetch(
+            "SELECT application_id, department, program, layer, outcome, amount_fen, recurring, reason, reason_zh FROM decisions"
+            " WHERE application_id = ANY($1::uuid[]) ORDER BY application_id, layer", application_ids):
+        decisions.setdefault(r["application_id"], []).append(Decision(**{k: v for k, v in r.items() if k != "application_id"}))
+    lines: dict = {}
+    for r in await conn.fetch("SELECT payment_id, department, program, amount_fen FROM payment_lines"
+                              " WHERE payment_id = ANY($1::uuid[]) ORDER BY payment_id, ctid", [p["payment_id"] for p in payments]):
+        lines.setdefault(r["payment_id"], []).append(PaymentLine(department=r["department"], program=r["program"],
+                                                                 amount_fen=r["amount_fen"]))
+    return {p["payment_id"]: (applications[p["application_id"]], decisions.get(p["application_id"], []),
+                              lines.get(p["payment_id"], [])) for p in payments}
+
+
 async def lines_of(conn, payment_id) -> list[PaymentLine]:
     rows = await conn.fetch("SELECT department, program, amount_fen FROM payment_lines WHERE payment_id = $1", payment_id)
     return [PaymentLine(**dict(r)) for r in rows]
