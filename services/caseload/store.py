@@ -20,6 +20,21 @@ async def case_file_part(conn, application_id, **columns) -> asyncpg.Record:
     )
 
 
+async def case_file_parts(conn, part: str, values: dict) -> dict:
+    """`case_file_part` for a run of one part: application_id -> {column: value}, stored in one statement; each file,
+    locked, by application. The caller gives each application once (one statement cannot update a row twice)."""
+    names = list(next(iter(values.values())))
+    types = {"submission": "jsonb", "facts": "jsonb", "decision": "jsonb"}
+    columns = [list(values)] + [[json.dumps(v[name]) if isinstance(v[name], (dict, list)) else v[name] for v in values.values()]
+                                for name in names]
+    sets = ", ".join(f"{name} = EXCLUDED.{name}" for name in names)
+    arrays = ", ".join(f"${i}::{types.get(name, 'text')}[]" for i, name in enumerate(names, start=2))
+    rows = await conn.fetch(
+        f"INSERT INTO case_files(application_id, {', '.join(names)}) SELECT * FROM unnest($1::uuid[], {arrays})"
+        f" ON CONFLICT (application_id) DO UPDATE SET {sets} RETURNING *", *columns)
+    return {row["application_id"]: row for row in rows}
+
+
 async def close_case_file(conn, application_id, enrolled: bool) -> None:
     """Done with it: the submission's personal data is not kept once the recipient holds what it needs."""
     await conn.execute(

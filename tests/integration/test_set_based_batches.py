@@ -248,3 +248,50 @@ async def test_registry_queries_in_batches_answer_as_one_by_one(settings):
     assert [trace for *_, trace in batched] == [f"{n:032x}" for n in range(1, len(queries) + 1)]
     assert batched[0][0] == [(members[0], True), (members[1], False), (members[2], True)]
     assert batched[-1][1] == (1, 0)
+
+
+async def test_caseload_parts_in_batches_enrol_as_one_by_one(settings):
+    """Each application's three case-file parts (another layer's decision among them, ignored), shuffled: in batches
+    through the set-based forms, and one by one, the same households enrolled once each, each event under its trace."""
+    from contracts.events import ApplicationSubmitted
+    from jointaid.bench import make_applications
+    from services.caseload.handlers import HANDLERS as CASELOAD
+    from tests.integration.test_disbursement import decision, verified
+
+    assert all(hasattr(CASELOAD[t], "many") for t in ("aid.application.submitted.v1", "aid.application.verified.v1",
+                                                      "aid.decision.made.v1"))
+    bodies = make_applications(10, seed=13)
+    now = datetime.now(timezone.utc)
+
+    async def enrol(batch_size: int) -> list:
+        application_ids = [uuid.uuid4() for _ in bodies]
+        events = []
+        for n, (a, body) in enumerate(zip(application_ids, bodies)):
+            parts = [new_envelope("aid.application.submitted.v1", a, "intake", ApplicationSubmitted(submission=body, submitted_at=now)),
+                     verified(a, account=f"62170000{n:08d}")[0], decision(a, 1)[0], decision(a, 2)[0]]
+            events += [(e, n + 1) for e in parts]
+        random.Random(batch_size).shuffle(events)
+        deliveries = [delivery(CASELOAD, e, _data(e), i, trace) for i, (e, trace) in enumerate(events)]
+        for batch in in_batches(deliveries, batch_size):
+            await apply_batch(ctx, batch)
+        ends = []
+        for n, a in enumerate(application_ids):
+            recipient = await ctx.pool.fetchrow("SELECT recipient_id, status, monthly_amount_fen, payout_number FROM recipients"
+                                                " WHERE application_id = $1", a)
+            kept = await ctx.pool.fetchrow("SELECT submission IS NULL AS forgotten, enrolled_at IS NOT NULL AS enrolled"
+                                           " FROM case_files WHERE application_id = $1", a)
+            changed = await ctx.pool.fetch("SELECT trace_headers FROM outbox WHERE topic = 'aid.recipient.changed'"
+                                           " AND application_id = $1", recipient["recipient_id"])
+            traces = {json.loads(r["trace_headers"])["traceparent"].split("-")[1] for r in changed}
+            ends.append((recipient["status"], recipient["monthly_amount_fen"], recipient["payout_number"], tuple(kept),
+                         len(changed), traces <= {f"{n + 1:032x}"}))
+            await ctx.pool.execute("DELETE FROM recipient_history WHERE recipient_id = $1", recipient["recipient_id"])
+            await ctx.pool.execute("DELETE FROM recipients WHERE recipient_id = $1", recipient["recipient_id"])
+            await ctx.pool.execute("DELETE FROM outbox WHERE application_id = $1", recipient["recipient_id"])
+        return ends
+
+    async with direct("caseload", settings) as ctx:
+        one_by_one, batched = await enrol(1), await enrol(7)
+    assert batched == one_by_one
+    assert all(end[3] == (True, True) and end[4] == 1 and end[5] for end in batched)
+    assert [end[2] for end in batched] == [f"62170000{n:08d}" for n in range(len(bodies))]
