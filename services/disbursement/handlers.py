@@ -13,12 +13,17 @@ tracer = trace.get_tracer("jointaid.disbursement")
 
 def handlers(deadline_seconds: float):
     async def on_verified(tx: Tx, event, verified: ApplicationVerified) -> None:
-        account = verified.payout_account
-        declared_only = tuple(i for i, member in enumerate(verified.facts.members, start=1) if member.declared_only)
-        await store.open_application(tx.conn, event.application_id, verified.expected_layers, account.kind,
-                                     account.number, verified.language.value, deadline_seconds, declared_only,
-                                     verified.advance_fen)
-        await settle_if_complete(tx)
+        await on_verified_many(tx.conn, [Item(tx, event, verified)])
+
+    async def on_verified_many(conn, items: list[Item]) -> None:
+        """A run of verified applications opened in one statement, their open rows locked in one; each complete one
+        (its answers overtook it) settled under its own event's span."""
+        await store.open_applications(conn, [opened(item.event.application_id, item.data) for item in items], deadline_seconds)
+        latest = {item.event.application_id: item for item in items}
+        for application in await store.lock_unsettled_many(conn, list(latest)):
+            item = latest[application["application_id"]]
+            with item.tx.active():
+                await settle_locked(item.tx, application)
 
     async def on_decision(tx: Tx, event, made: DecisionMade) -> None:
         if made.appeal_id is not None:  # an appeal round's answer: kept apart, may pay a supplement
@@ -42,8 +47,15 @@ def handlers(deadline_seconds: float):
             with item.tx.active():
                 await settle_locked(item.tx, application)
 
-    on_decision.many = on_decisions
+    on_decision.many, on_verified.many = on_decisions, on_verified_many
     return {"aid.application.verified.v1": on_verified, "aid.decision.made.v1": on_decision}
+
+
+def opened(application_id, verified: ApplicationVerified) -> tuple:
+    """The row an application opens with (store.open_applications)."""
+    declared_only = tuple(i for i, member in enumerate(verified.facts.members, start=1) if member.declared_only)
+    return (application_id, verified.expected_layers, verified.payout_account.kind, verified.payout_account.number,
+            verified.language.value, declared_only, verified.advance_fen)
 
 
 async def settle_if_complete(tx: Tx) -> None:

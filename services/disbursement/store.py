@@ -10,15 +10,23 @@ from contracts.events import Decision, PaymentLine
 from services.disbursement import ledger
 
 
-async def open_application(conn, application_id, expected, account_kind, account_number, language, deadline_seconds,
-                           declared_only: tuple[int, ...] = (), advance_fen: int = 0) -> None:
+async def open_applications(conn, rows: list[tuple], deadline_seconds: float) -> None:
+    """`open_application` for a run: (application_id, expected, account_kind, account_number, language, declared_only,
+    advance_fen) rows in one statement (the int arrays travel as text: unnest would flatten them)."""
     await conn.execute(
         "INSERT INTO applications(application_id, expected_layers, account_kind, account_number, language, deadline_at,"
-        " declared_only, advance_fen) VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6), $7, $8)"
+        " declared_only, advance_fen) SELECT v.application_id, v.expected::int[], v.account_kind, v.account_number,"
+        " v.language, now() + make_interval(secs => $8), v.declared_only::int[], v.advance_fen"
+        " FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])"
+        " AS v(application_id, expected, account_kind, account_number, language, declared_only, advance_fen)"
         " ON CONFLICT DO NOTHING",
-        application_id, list(expected), account_kind, account_number, language, deadline_seconds, list(declared_only),
-        advance_fen,
+        [r[0] for r in rows], [_int_array(r[1]) for r in rows], [r[2] for r in rows], [r[3] for r in rows],
+        [r[4] for r in rows], [_int_array(r[5]) for r in rows], [r[6] for r in rows], deadline_seconds,
     )
+
+
+def _int_array(values) -> str:
+    return "{" + ",".join(str(int(v)) for v in values) + "}"
 
 
 async def record_decision(conn, application_id, event_id, decision: Decision, trace_headers: dict) -> bool:

@@ -38,7 +38,7 @@ def in_batches(deliveries: list, size: int):
 async def test_batched_decisions_pay_each_application_once_under_its_own_trace(settings):
     rng = random.Random(11)
     table = disbursement_handlers(3600)
-    assert hasattr(table["aid.decision.made.v1"], "many")  # the run below goes through the set-based form
+    assert hasattr(table["aid.decision.made.v1"], "many") and hasattr(table["aid.application.verified.v1"], "many")
     async with direct("disbursement", settings) as ctx:
         applications, events = [], []
         for n in range(40):
