@@ -78,16 +78,20 @@ def create_app(ctx) -> FastAPI:
                 refused = await rate_limited(request, application.applicant_id_number)
                 if refused is not None:
                     return refused
+            handed: list = []  # the submitted event, published from memory once committed (the relay's hand-off)
             try:
                 async with ctx.pool.acquire() as conn, conn.transaction():
                     application_id, created, submitted_at = await store.submit(conn, application, current_trace_id(), idempotency_key,
-                                                                 registrar if registrar and registrar.role != "citizen" else None)
+                                                                 registrar if registrar and registrar.role != "citizen" else None,
+                                                                 handed)
             except store.IdempotencyConflict:
                 return JSONResponse(status_code=409, content=[{"field": "Idempotency-Key",
                                     "message": "this key was already used with a different body"}])
             span.set_attribute("application_id", str(application_id))
-        if created:
-            ctx.relay.wake()
+        if created and application.urgent is None:
+            ctx.relay.hand(*handed[0])
+        elif created:
+            ctx.relay.wake()  # the advance's request and the submission go out by the poll, in the order written
         return {"application_id": str(application_id), "status": "submitted",
                 "access_token": tokens.citizen_token(signing_key, application_id, submitted_at.timestamp(),
                                                      ctx.settings.token_audience)}

@@ -28,9 +28,11 @@ def request_hash(application: ApplicationIn) -> str:
 
 
 async def submit(conn: asyncpg.Connection, application: ApplicationIn, trace_id: str | None,
-                 idempotency_key: str | None, registrar: Principal | None = None) -> tuple[uuid.UUID, bool, datetime]:
+                 idempotency_key: str | None, registrar: Principal | None = None,
+                 handed: list | None = None) -> tuple[uuid.UUID, bool, datetime]:
     """Store the application and its submitted event; (id, created, submitted_at). Call inside a transaction.
-    `registrar` is the staff member who registered it for the household (None: the citizen applied)."""
+    `registrar` is the staff member who registered it for the household (None: the citizen applied).
+    `handed`: receives the event's (outbox ids, rows), for the caller to hand to the relay once committed."""
     application_id = uuid.uuid4()
     if idempotency_key is not None:
         digest = request_hash(application)
@@ -55,7 +57,10 @@ async def submit(conn: asyncpg.Connection, application: ApplicationIn, trace_id:
     advance_fen = await advance_request.request(conn, application_id, application, registrar)  # urgent: paid at once
     data = ApplicationSubmitted(submission=submission, submitted_at=datetime.now(timezone.utc), language=language,
                                 advance_fen=advance_fen)
-    await outbox.enqueue(conn, APPLICATION_SUBMITTED, new_envelope("aid.application.submitted.v1", application_id, "intake", data))
+    rows = [outbox.row(APPLICATION_SUBMITTED, new_envelope("aid.application.submitted.v1", application_id, "intake", data))]
+    ids = await outbox.insert_for_relay(conn, rows)
+    if handed is not None:
+        handed.append((ids, rows))
     return application_id, True, submitted_at
 
 
