@@ -20,7 +20,7 @@ async def case_file_part(conn, application_id, **columns) -> asyncpg.Record:
     )
 
 
-async def case_file_parts(conn, part: str, values: dict) -> dict:
+async def case_file_parts(conn, values: dict) -> dict:
     """`case_file_part` for a run of one part: application_id -> {column: value}, stored in one statement; each file,
     locked, by application. The caller gives each application once (one statement cannot update a row twice)."""
     names = list(next(iter(values.values())))
