@@ -25,9 +25,8 @@ async def sweep(ctx, limit: int = 100) -> int:
     async with ctx.pool.acquire() as conn, conn.transaction():
         late = await store.overdue(conn, limit)
         for row in late:
-            answered = [d.layer for d in await store.decisions_of(conn, row["application_id"])]
-            missing = settlement.missing_layers(row["expected_layers"], answered)
-            traces = await store.decision_trace_headers(conn, row["application_id"])
+            decisions, traces = await store.decisions_with_traces(conn, row["application_id"])
+            missing = settlement.missing_layers(row["expected_layers"], [d.layer for d in decisions])
             with tracing.resumed(traces[0] if traces else {}):
                 await store.mark_escalated(conn, row["application_id"])
                 reason = (f"answers past the deadline: layers {', '.join(map(str, missing))} missing" if missing else

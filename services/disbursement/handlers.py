@@ -71,7 +71,7 @@ async def settle_locked(tx: Tx, application) -> None:
     advance = await advance_flow.advance_to_take_off(tx.conn, application)
     if advance is None:
         return  # the advance is not settled yet: its settlement calls this again
-    decisions = await store.decisions_of(tx.conn, tx.application_id)
+    decisions, traces = await store.decisions_with_traces(tx.conn, tx.application_id)
     split = advances.split(settlement.payment_lines(decisions), advance)  # final = total − min(advance, temporary)
     lines = list(split.lines)
     await store.mark_settled(tx.conn, tx.application_id)
@@ -82,7 +82,7 @@ async def settle_locked(tx: Tx, application) -> None:
         return
     threshold = approvals.threshold_fen()
     held = approvals.needs_approval(split.total_fen, threshold)
-    links = [link for h in await store.decision_trace_headers(tx.conn, tx.application_id) if (link := tracing.link_to(h))]
+    links = [link for h in traces if (link := tracing.link_to(h))]
     with tracer.start_as_current_span("disbursement.payment", links=links) as span:
         span.set_attribute("application_id", str(tx.application_id))
         payment_id = await store.create_payment(tx.conn, tx.application_id, lines, tracing.capture(),

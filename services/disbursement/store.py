@@ -105,9 +105,14 @@ async def decisions_of(conn, application_id) -> list[Decision]:
     return [Decision(**dict(r)) for r in rows]
 
 
-async def decision_trace_headers(conn, application_id) -> list[dict]:
-    rows = await conn.fetch("SELECT trace_headers FROM decisions WHERE application_id = $1 ORDER BY layer", application_id)
-    return [json.loads(r["trace_headers"]) for r in rows]
+async def decisions_with_traces(conn, application_id) -> tuple[list[Decision], list[dict]]:
+    """The decisions by layer and the trace context each came with (the payment span links them), in one statement."""
+    rows = await conn.fetch(
+        "SELECT department, program, layer, outcome, amount_fen, recurring, reason, reason_zh, trace_headers FROM decisions"
+        " WHERE application_id = $1 ORDER BY layer", application_id,
+    )
+    return ([Decision(**{k: v for k, v in r.items() if k != "trace_headers"}) for r in rows],
+            [json.loads(r["trace_headers"]) for r in rows])
 
 
 async def announcements_of(conn, payments: list) -> dict:
