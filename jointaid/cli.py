@@ -196,14 +196,8 @@ def run_service(name: str) -> int:
     settings = Settings.from_env()
     configure_logging(settings.log_level)
     check_policies()  # refuse to start on a bad policy version (every one is validated); log each
-    loop = os.environ.get("JOINTAID_LOOP", "uvloop")
-    if loop not in LOOPS:
-        raise SystemExit(f"JOINTAID_LOOP={loop!r}: expected one of {', '.join(LOOPS)}")
-    run_loop(serve(spec_of(name, settings), settings), loop)
+    run_loop(serve(spec_of(name, settings), settings), settings.loop)
     return 0
-
-
-LOOPS = ("uvloop", "asyncio")
 
 
 def run_loop(main, loop: str) -> None:
@@ -217,8 +211,6 @@ def run_loop(main, loop: str) -> None:
 
 
 def audit(args) -> int:
-    import os
-
     from jointaid import audit as auditing
     from jointaid.embedded import embedded_database
 
@@ -228,7 +220,6 @@ def audit(args) -> int:
 
 
 def redrive(args) -> int:
-    import os
     import uuid
 
     from jointaid.embedded import embedded_database
@@ -243,8 +234,6 @@ def redrive(args) -> int:
 
 
 def dead_letters(args) -> int:
-    import os
-
     from jointaid import dlq
     from jointaid.embedded import broker_address
 
@@ -302,7 +291,6 @@ def bulk_import(args, what: str, bulk, exit_status, **options) -> int:
     """`jointaid <what> import FILE`: the file through `bulk.import_file` (with `options`), progress on stderr, the
     summary printed; exit_status(summary), or 2 when the file cannot be read (nothing loaded)."""
     import json
-    import os
     from pathlib import Path
 
     from jointaid.embedded import embedded_database
@@ -325,7 +313,6 @@ def bulk_import(args, what: str, bulk, exit_status, **options) -> int:
 
 
 def run_status(args) -> int:
-    import os
     import uuid
 
     from jointaid import run_status as runs
@@ -343,7 +330,6 @@ def run_status(args) -> int:
 
 def show_access_log(args) -> int:
     import json
-    import os
     import uuid
 
     import asyncpg

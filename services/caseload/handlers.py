@@ -50,12 +50,12 @@ def parts_together(handler, part_of):
 
     async def many(conn, items: list[Item]) -> None:
         items = [item for item in items if accepts(item.data)]
+        if not items:
+            return
         if len({item.event.application_id for item in items}) < len(items):
             for item in items:
                 with item.tx.active():
                     await handler(item.tx, item.event, item.data)
-            return
-        if not items:
             return
         files = await store.case_file_parts(conn, {item.event.application_id: part_of(item.data) for item in items})
         for item in items:

@@ -10,14 +10,7 @@ import asyncpg
 
 async def case_file_part(conn, application_id, **columns) -> asyncpg.Record:
     """Store one part of an application's case file (whichever arrives first creates it); the file, locked."""
-    names = list(columns)
-    values = [json.dumps(v) if isinstance(v, (dict, list)) else v for v in columns.values()]
-    sets = ", ".join(f"{name} = EXCLUDED.{name}" for name in names)
-    return await conn.fetchrow(
-        f"INSERT INTO case_files(application_id, {', '.join(names)}) VALUES ($1, {', '.join(f'${i}' for i in range(2, len(names) + 2))})"
-        f" ON CONFLICT (application_id) DO UPDATE SET {sets} RETURNING *",
-        application_id, *values,
-    )
+    return (await case_file_parts(conn, {application_id: columns}))[application_id]
 
 
 async def case_file_parts(conn, values: dict) -> dict:

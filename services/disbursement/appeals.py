@@ -24,7 +24,6 @@ from services.kit.worker import Wakeable
 
 log = logging.getLogger(__name__)
 SWEEP_PAGE = 100
-DECISION_COLUMNS = "department, program, layer, outcome, amount_fen, recurring, reason, reason_zh"
 
 
 async def on_appeal_filed(tx: Tx, event, filed: AppealFiled) -> None:
@@ -44,7 +43,7 @@ async def on_appeal_filed(tx: Tx, event, filed: AppealFiled) -> None:
 async def on_appeal_decision(tx: Tx, event, made: DecisionMade) -> None:
     d = made.decision
     stored = await tx.conn.fetchval(
-        f"INSERT INTO appeal_decisions(appeal_id, application_id, {DECISION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7,"
+        f"INSERT INTO appeal_decisions(appeal_id, application_id, {store.DECISION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7,"
         " $8, $9, $10) ON CONFLICT DO NOTHING RETURNING true",
         made.appeal_id, tx.application_id, d.department.value, d.program.value, d.layer, d.outcome.value, d.amount_fen,
         d.recurring.value, d.reason, d.reason_zh)
@@ -79,8 +78,8 @@ async def decide_if_complete(tx: Tx, appeal_id) -> None:
 
 
 async def round_decisions(conn, appeal_id) -> list[Decision]:
-    rows = await conn.fetch(f"SELECT {DECISION_COLUMNS} FROM appeal_decisions WHERE appeal_id = $1 ORDER BY layer", appeal_id)
-    return [Decision(**dict(r)) for r in rows]
+    rows = await conn.fetch(f"SELECT {store.DECISION_COLUMNS} FROM appeal_decisions WHERE appeal_id = $1 ORDER BY layer", appeal_id)
+    return [store.decision_of(r) for r in rows]
 
 
 async def earlier_rounds(conn, application_id) -> list[list[Decision]]:

@@ -97,22 +97,25 @@ async def application(conn, application_id) -> asyncpg.Record:
     return await conn.fetchrow("SELECT * FROM applications WHERE application_id = $1", application_id)
 
 
+DECISION_FIELDS = ("department", "program", "layer", "outcome", "amount_fen", "recurring", "reason", "reason_zh")
+DECISION_COLUMNS = ", ".join(DECISION_FIELDS)
+
+
+def decision_of(row) -> Decision:
+    """A stored decision (a row holding DECISION_COLUMNS, and maybe more)."""
+    return Decision(**{name: row[name] for name in DECISION_FIELDS})
+
+
 async def decisions_of(conn, application_id) -> list[Decision]:
-    rows = await conn.fetch(
-        "SELECT department, program, layer, outcome, amount_fen, recurring, reason, reason_zh FROM decisions"
-        " WHERE application_id = $1 ORDER BY layer", application_id,
-    )
-    return [Decision(**dict(r)) for r in rows]
+    rows = await conn.fetch(f"SELECT {DECISION_COLUMNS} FROM decisions WHERE application_id = $1 ORDER BY layer", application_id)
+    return [decision_of(r) for r in rows]
 
 
 async def decisions_with_traces(conn, application_id) -> tuple[list[Decision], list[dict]]:
     """The decisions by layer and the trace context each came with (the payment span links them), in one statement."""
-    rows = await conn.fetch(
-        "SELECT department, program, layer, outcome, amount_fen, recurring, reason, reason_zh, trace_headers FROM decisions"
-        " WHERE application_id = $1 ORDER BY layer", application_id,
-    )
-    return ([Decision(**{k: v for k, v in r.items() if k != "trace_headers"}) for r in rows],
-            [json.loads(r["trace_headers"]) for r in rows])
+    rows = await conn.fetch(f"SELECT {DECISION_COLUMNS}, trace_headers FROM decisions WHERE application_id = $1 ORDER BY layer",
+                            application_id)
+    return [decision_of(r) for r in rows], [json.loads(r["trace_headers"]) for r in rows]
 
 
 async def announcements_of(conn, payments: list) -> dict:
@@ -124,10 +127,9 @@ async def announcements_of(conn, payments: list) -> dict:
     applications = {r["application_id"]: r for r in await conn.fetch(
         "SELECT * FROM applications WHERE application_id = ANY($1::uuid[])", application_ids)}
     decisions: dict = {}
-    for r in await conn.fetch(
-            "SELECT application_id, department, program, layer, outcome, amount_fen, recurring, reason, reason_zh FROM decisions"
-            " WHERE application_id = ANY($1::uuid[]) ORDER BY application_id, layer", application_ids):
-        decisions.setdefault(r["application_id"], []).append(Decision(**{k: v for k, v in r.items() if k != "application_id"}))
+    for r in await conn.fetch(f"SELECT application_id, {DECISION_COLUMNS} FROM decisions"
+                              " WHERE application_id = ANY($1::uuid[]) ORDER BY application_id, layer", application_ids):
+        decisions.setdefault(r["application_id"], []).append(decision_of(r))
     lines: dict = {}
     for r in await conn.fetch("SELECT payment_id, department, program, amount_fen FROM payment_lines"
                               " WHERE payment_id = ANY($1::uuid[]) ORDER BY payment_id, ctid", [p["payment_id"] for p in payments]):

@@ -11,12 +11,10 @@ import uuid
 from datetime import datetime, timezone
 
 from contracts.application import ApplicationIn
-from contracts.envelope import new_envelope
 from contracts.events import AdvanceRequested, PayoutAccount
-from contracts.topics import ADVANCE_REQUESTED
 from services.departments.civil_affairs.advance import advance_of
 from services.intake.tokens import Principal
-from services.kit import outbox
+from services.kit.consumer import Tx
 from services.kit.policy import policy_on, today_in_shanghai
 
 RULE = "urgent_by_caseworker"
@@ -36,10 +34,11 @@ def advance_payment_id(application_id: uuid.UUID) -> uuid.UUID:
     return uuid.uuid5(application_id, "advance")
 
 
-async def request(conn, application_id: uuid.UUID, application: ApplicationIn, registrar: Principal | None) -> int:
+async def request(tx: Tx, application: ApplicationIn, registrar: Principal | None) -> int:
     """For an urgent application: the advance's event, view row and handler; the advance (0: none due)."""
     if application.urgent is None:
         return 0
+    conn, application_id = tx.conn, tx.application_id
     if registrar is not None:
         await record_handler(conn, application_id, registrar.subject, "marked urgent")
     amount, hardship = advance_of(application, policy_on(today_in_shanghai()))
@@ -50,7 +49,7 @@ async def request(conn, application_id: uuid.UUID, application: ApplicationIn, r
     data = AdvanceRequested(payment_id=payment_id, amount_fen=amount, urgent_kind=application.urgent.kind.value,
                             hardship_fen=hardship, payout_account=account, language=application.language,
                             requested_at=datetime.now(timezone.utc))
-    await outbox.enqueue(conn, ADVANCE_REQUESTED, new_envelope("aid.advance.requested.v1", application_id, "intake", data), data)
+    await tx.emit("aid.advance.requested.v1", data)
     await conn.execute(
         "INSERT INTO application_payments(payment_id, application_id, kind, total_fen, status) VALUES ($1, $2, 'advance', $3, 'pending')",
         payment_id, application_id, amount)

@@ -78,7 +78,7 @@ def create_app(ctx) -> FastAPI:
                 refused = await rate_limited(request, application.applicant_id_number)
                 if refused is not None:
                     return refused
-            handed: list = []  # the submitted event, published from memory once committed (the relay's hand-off)
+            handed: list = []  # the events, published from memory once committed (the relay's hand-off)
             try:
                 async with ctx.pool.acquire() as conn, conn.transaction():
                     application_id, created, submitted_at = await store.submit(conn, application, current_trace_id(), idempotency_key,
@@ -88,10 +88,8 @@ def create_app(ctx) -> FastAPI:
                 return JSONResponse(status_code=409, content=[{"field": "Idempotency-Key",
                                     "message": "this key was already used with a different body"}])
             span.set_attribute("application_id", str(application_id))
-        if created and application.urgent is None:
+        if created:
             ctx.relay.hand(*handed[0])
-        elif created:
-            ctx.relay.wake()  # the advance's request and the submission go out by the poll, in the order written
         return {"application_id": str(application_id), "status": "submitted",
                 "access_token": tokens.citizen_token(signing_key, application_id, submitted_at.timestamp(),
                                                      ctx.settings.token_audience)}

@@ -9,13 +9,12 @@ from datetime import datetime, timezone
 import asyncpg
 
 from contracts.application import ApplicationIn
-from contracts.envelope import new_envelope
 from contracts.events import ApplicationSubmitted, Language
-from contracts.topics import APPLICATION_SUBMITTED
 from services.intake import advance_request
 from services.intake import referrals
 from services.intake.tokens import Principal
 from services.kit import outbox
+from services.kit.consumer import Tx
 
 
 class IdempotencyConflict(Exception):
@@ -32,7 +31,7 @@ async def submit(conn: asyncpg.Connection, application: ApplicationIn, trace_id:
                  handed: list | None = None) -> tuple[uuid.UUID, bool, datetime]:
     """Store the application and its submitted event; (id, created, submitted_at). Call inside a transaction.
     `registrar` is the staff member who registered it for the household (None: the citizen applied).
-    `handed`: receives the event's (outbox ids, rows), for the caller to hand to the relay once committed."""
+    `handed`: receives the events' (outbox ids, rows), for the caller to hand to the relay once committed."""
     application_id = uuid.uuid4()
     if idempotency_key is not None:
         digest = request_hash(application)
@@ -54,10 +53,11 @@ async def submit(conn: asyncpg.Connection, application: ApplicationIn, trace_id:
         application_id, json.dumps(submission), trace_id, registrar and registrar.subject, registrar and registrar.role,
     )
     language = Language(submission.get("language") or "zh")
-    advance_fen = await advance_request.request(conn, application_id, application, registrar)  # urgent: paid at once
-    data = ApplicationSubmitted(submission=submission, submitted_at=datetime.now(timezone.utc), language=language,
-                                advance_fen=advance_fen)
-    rows = [outbox.row(APPLICATION_SUBMITTED, new_envelope("aid.application.submitted.v1", application_id, "intake", data))]
+    rows: list[tuple] = []  # the advance's request (urgent: paid at once), then the submission, in one insert
+    tx = Tx(conn, "intake", application_id, rows)
+    advance_fen = await advance_request.request(tx, application, registrar)
+    await tx.emit("aid.application.submitted.v1", ApplicationSubmitted(
+        submission=submission, submitted_at=datetime.now(timezone.utc), language=language, advance_fen=advance_fen))
     ids = await outbox.insert_for_relay(conn, rows)
     if handed is not None:
         handed.append((ids, rows))

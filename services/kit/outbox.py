@@ -102,8 +102,7 @@ class Relay:
         rows, self._handed = self._handed[:self._batch_size], self._handed[self._batch_size:]
         ids = [row["id"] for row in rows]
         try:  # a failed publish or mark leaves the rows unpublished in the table: the poll takes them then
-            await asyncio.gather(*[await self._publish(row) for row in rows])
-            await self._pool.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", ids)
+            await self._publish_and_mark(self._pool, rows)
         finally:
             self._in_memory.difference_update(ids)
         self.published += len(rows)
@@ -127,11 +126,14 @@ class Relay:
             )
             if not rows:
                 return 0
-            pending = [await self._publish(row) for row in rows]
-            await asyncio.gather(*pending)
-            await conn.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", [r["id"] for r in rows])
+            await self._publish_and_mark(conn, rows)
         self.published += len(rows)
         return len(rows)
+
+    async def _publish_and_mark(self, db, rows) -> None:
+        """Publish the rows (acknowledged together), then mark them published through `db` (a pool or a connection)."""
+        await asyncio.gather(*[await self._publish(row) for row in rows])
+        await db.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", [row["id"] for row in rows])
 
     async def _publish(self, row) -> asyncio.Future:
         # One PRODUCER span per event, child of the context stored with the row, and its traceparent in

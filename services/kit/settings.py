@@ -91,6 +91,16 @@ def _language(env: Mapping[str, str]) -> str:
     return raw
 
 
+LOOPS = ("uvloop", "asyncio")
+
+
+def _loop(env: Mapping[str, str]) -> str:
+    loop = env.get("JOINTAID_LOOP", "uvloop")
+    if loop not in LOOPS:
+        raise SystemExit(f"JOINTAID_LOOP={loop!r}: expected one of {', '.join(LOOPS)}")
+    return loop
+
+
 def _services(raw: str) -> frozenset[str]:
     named = frozenset(s.strip() for s in raw.split(",") if s.strip())
     unknown = sorted(named - {s.value for s in ReferralService})
@@ -147,6 +157,7 @@ class Settings:
     provider_refused_services: frozenset[str] = frozenset()
     referral_wait_seconds: float = 30.0
     log_level: str = "INFO"
+    loop: str = "uvloop"  # a service's event loop (LOOPS)
     otlp_endpoint: str | None = None
     language: str = "zh"
     notify_webhook_url: str | None = None
@@ -187,6 +198,7 @@ class Settings:
             provider_refused_services=_services(env.get("JOINTAID_PROVIDER_REFUSE", "")),
             referral_wait_seconds=float(env.get("JOINTAID_REFERRAL_WAIT_SECONDS", "30")),
             log_level=env.get("JOINTAID_LOG_LEVEL", "INFO"),
+            loop=_loop(env),
             otlp_endpoint=env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
             language=_language(env),
             notify_webhook_url=env.get("JOINTAID_NOTIFY_WEBHOOK_URL") or None,
