@@ -384,7 +384,7 @@ async def span_counts(conn, ids: list[str]) -> dict[str, int]:
     """Spans in all, and those in the traces of these applications."""
     row = await conn.fetchrow(
         """SELECT count(*) AS total, count(*) FILTER (WHERE trace_id IN (
-               SELECT trace_id FROM telemetry.spans WHERE application_id = ANY($1::uuid[]))) AS traces
+               SELECT trace_id FROM intake.applications WHERE application_id = ANY($1::uuid[]))) AS traces
            FROM telemetry.spans""", ids)
     return dict(row)
 

@@ -38,6 +38,12 @@ PROCESSING_SECONDS = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
     registry=REGISTRY,
 )
+EVENTS_PUBLISHED = Counter(
+    "jointaid_events_published",
+    "Events the outbox relay published (acknowledged by the broker), by service and topic",
+    ["service", "topic"],
+    registry=REGISTRY,
+)
 AUTH_REFUSALS = Counter(
     "jointaid_auth_refusals",
     "HTTP requests refused by the token check, by reason: missing, malformed, algorithm, signature, expired, "
@@ -60,6 +66,12 @@ FASTSTREAM_IN_PROCESS = Gauge(
 
 def processed(service: str, outcome: str) -> None:
     EVENTS_PROCESSED.labels(service, outcome).inc()
+
+
+def published(service: str, topics: list[str]) -> None:
+    """A relayed batch: one increment per topic, not per event."""
+    for topic in set(topics):
+        EVENTS_PUBLISHED.labels(service, topic).inc(topics.count(topic))
 
 
 def observe_processing(service: str, event_type: str, seconds: float) -> None:

@@ -11,17 +11,19 @@ import json
 import logging
 
 import asyncpg
-from opentelemetry import trace
+from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
 from pydantic import BaseModel
 
 from contracts.envelope import Envelope
 from contracts.routes import EVENT_TYPE_HEADER, routing_headers
-from services.kit import tracing
+from services.kit import metrics, tracing
+from services.kit.broker import kafka_producer
 from services.kit.worker import Wakeable
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("jointaid.outbox")
+CONTENT_TYPE = ("content-type", b"application/json")
 
 
 async def enqueue(conn: asyncpg.Connection, topic: str, event: Envelope, data: BaseModel | None = None) -> None:
@@ -66,9 +68,11 @@ class Relay:
     left by a crash or a failed publish) is found by polling: unpublished rows in id order, in batches, under
     FOR UPDATE SKIP LOCKED so that replicas share them. Wake it after a commit."""
 
-    def __init__(self, pool: asyncpg.Pool, broker, *, batch_size: int = 500, idle_poll_seconds: float = 0.5):
+    def __init__(self, pool: asyncpg.Pool, broker, *, service: str = "", batch_size: int = 500,
+                 idle_poll_seconds: float = 0.5):
         self._pool = pool
         self._broker = broker
+        self._service = service  # its label on jointaid_events_published_total
         self._batch_size = batch_size
         self._worker = Wakeable("outbox relay", idle_poll_seconds)
         self._handed: list[dict] = []
@@ -132,22 +136,23 @@ class Relay:
 
     async def _publish_and_mark(self, db, rows) -> None:
         """Publish the rows (acknowledged together), then mark them published through `db` (a pool or a connection)."""
-        await asyncio.gather(*[await self._publish(row) for row in rows])
+        producer = kafka_producer(self._broker)
+        await asyncio.gather(*[await self._publish(producer, row) for row in rows])
         await db.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", [row["id"] for row in rows])
+        metrics.published(self._service, [row["topic"] for row in rows])
 
-    async def _publish(self, row) -> asyncio.Future:
+    async def _publish(self, producer, row) -> asyncio.Future:
         # One PRODUCER span per event, child of the context stored with the row, and its traceparent in
         # the headers: the consumer continues the application's trace from there (consumer.continued_span).
         # FastStream's telemetry middleware would add a create+publish pair per event and a batch span.
-        with tracing.resumed(json.loads(row["trace_headers"])), tracer.start_as_current_span(
-            f"{row['topic']} publish", kind=SpanKind.PRODUCER,
+        span = tracer.start_span(
+            f"{row['topic']} publish", context=propagate.extract(json.loads(row["trace_headers"])), kind=SpanKind.PRODUCER,
             attributes={"messaging.system": "kafka", "messaging.destination.name": row["topic"],
                         "application_id": str(row["application_id"])},
-        ):
-            return await self._broker.publish(
-                row["payload"],
-                row["topic"],
-                key=str(row["application_id"]).encode(),
-                headers={"content-type": "application/json", **json.loads(row["headers"]), **tracing.capture()},
-                no_confirm=True,
-            )
+        )
+        try:
+            headers = {**json.loads(row["headers"]), **tracing.capture(trace.set_span_in_context(span))}
+            return await producer.send(row["topic"], value=row["payload"], key=str(row["application_id"]).encode(),
+                                       headers=[CONTENT_TYPE, *((name, value.encode()) for name, value in headers.items())])
+        finally:
+            span.end()

@@ -69,7 +69,7 @@ async def start(spec: ServiceSpec, settings: Settings) -> ServiceContext:
     ctx = ServiceContext(spec.name, settings, make_broker(settings, spec.name), group_id=spec.group_id,
                          after_commit=spec.after_commit)
     ctx.pool = await connect_with_retry(settings.database_url, spec.schema)
-    ctx.relay = Relay(ctx.pool, ctx.broker)
+    ctx.relay = Relay(ctx.pool, ctx.broker, service=spec.name)
     if spec.handlers:
         consumer.subscribe(ctx, spec.handlers, spec.max_batch)
     await ctx.broker.start()

@@ -2,6 +2,7 @@
 what nobody handed over: a failed publish's rows stay in the table and the poll publishes them once the broker is back."""
 from __future__ import annotations
 
+import json
 import uuid
 
 import asyncpg
@@ -9,7 +10,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from contracts.envelope import new_envelope
 from contracts.events import CaseEscalated
-from services.kit import outbox
+from contracts.routes import EVENT_TYPE_HEADER
+from services.kit import metrics, outbox
 from services.kit.broker import make_broker
 from services.kit.db import create_pool, migrate
 from services.kit.outbox import Relay
@@ -31,6 +33,11 @@ async def stored(pool, rows_: list[tuple]) -> list[int]:
 
 async def published_copies(settings, event_ids: set[str]) -> dict[str, int]:
     """How many times each event id is on the topic (read from the beginning, every partition)."""
+    return {event_id: len(found) for event_id, found in (await published_records(settings, event_ids)).items()}
+
+
+async def published_records(settings, event_ids: set[str]) -> dict[str, list]:
+    """Each event id's records on the topic (read from the beginning, every partition)."""
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False)
     await consumer.start()
     try:
@@ -38,14 +45,14 @@ async def published_copies(settings, event_ids: set[str]) -> dict[str, int]:
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
-        counts = dict.fromkeys(event_ids, 0)
+        found: dict[str, list] = {event_id: [] for event_id in event_ids}
         while any([await consumer.position(tp) < ends[tp] for tp in partitions]):
             for records in (await consumer.getmany(timeout_ms=500)).values():
                 for record in records:
                     for event_id in event_ids:
                         if event_id.encode() in record.value:
-                            counts[event_id] += 1
-        return counts
+                            found[event_id].append(record)
+        return found
     finally:
         await consumer.stop()
 
@@ -70,6 +77,30 @@ async def test_handed_rows_are_published_once_from_memory_and_the_poll_leaves_th
         assert await relay.publish_batch() == 0  # marked: nothing left for the poll either
         event_ids = {str(row[0]) for row in batch}
         assert await published_copies(settings, event_ids) == dict.fromkeys(event_ids, 1)
+    finally:
+        await broker.stop()
+        await pool.close()
+
+
+async def test_a_relayed_record_carries_its_key_routing_headers_and_a_publish_span_under_the_stored_trace(settings):
+    await migrate(settings.database_url, SCHEMA)
+    pool = await create_pool(settings.database_url, SCHEMA)
+    broker = make_broker(settings, "relay-probe-headers")
+    await broker.start()
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    try:
+        relay = Relay(pool, broker, service="relay_probe")
+        batch = [row[:4] + (json.dumps({"traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"}),) + row[5:] for row in rows(1)]
+        relay.hand(await stored(pool, batch), batch)
+        assert await relay.publish_handed() == 1
+        [record] = (await published_records(settings, {str(batch[0][0])}))[str(batch[0][0])]
+        headers = {name: value.decode() for name, value in record.headers}
+        assert record.key == str(batch[0][1]).encode()
+        assert headers["content-type"] == "application/json"
+        assert headers[EVENT_TYPE_HEADER] == "aid.case.escalated.v1"
+        version, traced, _, _ = headers["traceparent"].split("-")
+        assert (version, traced) == ("00", trace_id)  # continues the stored trace (the e2e trace tests check the span tree)
+        assert metrics.EVENTS_PUBLISHED.labels("relay_probe", TOPIC)._value.get() >= 1
     finally:
         await broker.stop()
         await pool.close()
