@@ -74,9 +74,9 @@ async def settle_locked(tx: Tx, application) -> None:
     decisions, traces = await store.decisions_with_traces(tx.conn, tx.application_id)
     split = advances.split(settlement.payment_lines(decisions), advance)  # final = total − min(advance, temporary)
     lines = list(split.lines)
-    await store.mark_settled(tx.conn, tx.application_id)
     await advance_flow.record_split(tx.conn, tx.application_id, split)
     if not lines:
+        await store.mark_settled(tx.conn, tx.application_id)  # with a payment, create_payment marks it
         application = await store.application(tx.conn, tx.application_id)  # with what the advance paid
         await tx.emit("aid.payment.issued.v1", payment_issued(application, None, lines, decisions))
         return

@@ -150,31 +150,45 @@ async def mark_settled(conn, application_id) -> None:
 
 async def create_payment(conn, application_id, lines: list[PaymentLine], trace_headers: dict,
                          status: str = "pending") -> uuid.UUID:
-    """The one payment (pending until the rail settles it, or awaiting_approval), its lines and its approval posting."""
+    """The one payment (pending until the rail settles it, or awaiting_approval), its lines and its approval
+    posting, and the application marked settled: one statement (its foreign keys are checked at its end)."""
     payment_id = uuid.uuid4()
     total = sum(line.amount_fen for line in lines)
+    entries = checked(payment_id, "approval", ledger.approval(lines))
     await conn.execute(
-        "INSERT INTO payments(payment_id, application_id, total_fen, trace_headers, status) VALUES ($1, $2, $3, $4, $5)",
+        "WITH settled AS (UPDATE applications SET settled_at = now() WHERE application_id = $2),"
+        " payment AS (INSERT INTO payments(payment_id, application_id, total_fen, trace_headers, status)"
+        "  VALUES ($1, $2, $3, $4, $5)),"
+        " lines AS (INSERT INTO payment_lines(payment_id, department, program, amount_fen)"
+        "  SELECT $1, * FROM unnest($6::text[], $7::text[], $8::bigint[])) " + post_entries(9),
         payment_id, application_id, total, json.dumps(trace_headers), status,
+        [l.department.value for l in lines], [l.program.value for l in lines], [l.amount_fen for l in lines],
+        "approval", *entry_columns(entries),
     )
-    await conn.execute(  # one statement for all the lines (executemany is one statement per line)
-        "INSERT INTO payment_lines(payment_id, department, program, amount_fen)"
-        " SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[])",
-        payment_id, [l.department.value for l in lines], [l.program.value for l in lines], [l.amount_fen for l in lines],
-    )
-    await post(conn, payment_id, "approval", ledger.approval(lines))
     return payment_id
 
 
-async def post(conn, payment_id, posting: str, entries: list[ledger.Entry]) -> None:
+def post_entries(first: int) -> str:
+    """The INSERT of a posting's entries: the payment is $1, the posting ${first}, the entries' columns the next four."""
+    posting, account, debit, credit, program = range(first, first + 5)
+    return ("INSERT INTO ledger_entries(payment_id, posting, account, debit_fen, credit_fen, program)"
+            f" SELECT $1, ${posting}, * FROM unnest(${account}::text[], ${debit}::bigint[], ${credit}::bigint[],"
+            f" ${program}::text[])")
+
+
+def checked(payment_id, posting: str, entries: list[ledger.Entry]) -> list[ledger.Entry]:
     if not ledger.balanced(entries):
         raise ValueError(f"unbalanced {posting} posting for payment {payment_id}")
-    await conn.execute(  # the posting's entries in one statement
-        "INSERT INTO ledger_entries(payment_id, posting, account, debit_fen, credit_fen, program)"
-        " SELECT $1, $2, * FROM unnest($3::text[], $4::bigint[], $5::bigint[], $6::text[])",
-        payment_id, posting, [e.account for e in entries], [e.debit_fen for e in entries],
-        [e.credit_fen for e in entries], [e.program for e in entries],
-    )
+    return entries
+
+
+def entry_columns(entries: list[ledger.Entry]) -> tuple[list, list, list, list]:
+    return ([e.account for e in entries], [e.debit_fen for e in entries], [e.credit_fen for e in entries],
+            [e.program for e in entries])
+
+
+async def post(conn, payment_id, posting: str, entries: list[ledger.Entry]) -> None:
+    await conn.execute(post_entries(2), payment_id, posting, *entry_columns(checked(payment_id, posting, entries)))
 
 
 async def due_payments(conn, limit: int) -> list[asyncpg.Record]:
@@ -188,11 +202,12 @@ async def due_payments(conn, limit: int) -> list[asyncpg.Record]:
 
 
 async def payment_settled(conn, payment_id, reference: str, total_fen: int) -> None:
+    """Settled, and its settlement posting, in one statement."""
     await conn.execute(
-        "UPDATE payments SET status = 'settled', attempts = attempts + 1, rail_reference = $2, settled_at = now()"
-        " WHERE payment_id = $1", payment_id, reference,
+        "WITH settled AS (UPDATE payments SET status = 'settled', attempts = attempts + 1, rail_reference = $7,"
+        " settled_at = now() WHERE payment_id = $1) " + post_entries(2),
+        payment_id, "settlement", *entry_columns(checked(payment_id, "settlement", ledger.settlement(total_fen))), reference,
     )
-    await post(conn, payment_id, "settlement", ledger.settlement(total_fen))
 
 
 async def payment_attempt_failed(conn, payment_id, final: bool, retry_in_seconds: float) -> int:
