@@ -117,13 +117,12 @@ def parse(raw: bytes) -> tuple[Envelope, BaseModel]:
 
 async def handle(ctx: "ServiceContext", handler: Handler, event: Envelope, data: BaseModel) -> bool:
     """Apply one event in one transaction; False when the inbox had it already."""
-    with ctx.relay.carrying_marks() as marks:
-        async with ctx.pool.acquire() as conn, conn.transaction():
-            if not await inbox.claim(conn, ctx.name, event.event_id):
-                return False
-            emitted: list[tuple] = []
-            await handler(Tx(conn, ctx.name, event.application_id, emitted), event, data)
-            ids = await outbox.insert_for_relay(conn, emitted, marks)  # its outbox rows in one statement, as a batch's
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        if not await inbox.claim(conn, ctx.name, event.event_id):
+            return False
+        emitted: list[tuple] = []
+        await handler(Tx(conn, ctx.name, event.application_id, emitted), event, data)
+        ids = await outbox.insert_for_relay(conn, emitted)  # the event's outbox rows in one statement, as a batch's
     committed(ctx, ids, emitted)
     return True
 
@@ -215,14 +214,13 @@ async def apply_batch(ctx: "ServiceContext", deliveries: list[Delivery]) -> None
         return
     started = time.perf_counter()
     try:
-        with ctx.relay.carrying_marks() as marks:  # the relay's published rows, marked in this transaction
-            async with ctx.pool.acquire() as conn, conn.transaction():
-                fresh = await inbox.claim_many(conn, ctx.name, [d.event.event_id for d in deliveries])
-                emitted: list[tuple] = []
-                applied = _first_copies(deliveries, fresh)
-                for run in _runs(deliveries, applied):
-                    await _apply_run(ctx, conn, run, emitted)
-                ids = await outbox.insert_for_relay(conn, emitted, marks)
+        async with ctx.pool.acquire() as conn, conn.transaction():
+            fresh = await inbox.claim_many(conn, ctx.name, [d.event.event_id for d in deliveries])
+            emitted: list[tuple] = []
+            applied = _first_copies(deliveries, fresh)
+            for run in _runs(deliveries, applied):
+                await _apply_run(ctx, conn, run, emitted)
+            ids = await outbox.insert_for_relay(conn, emitted)
     except CONNECTION_ERRORS:
         metrics.processed(ctx.name, "retried")
         log.warning("%s: database unavailable; %d events will be redelivered", ctx.name, len(deliveries))

@@ -7,10 +7,8 @@ publishes it again (consumers' inboxes make that harmless).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
-from dataclasses import dataclass
 
 import asyncpg
 from opentelemetry import propagate, trace
@@ -53,48 +51,22 @@ async def insert(conn: asyncpg.Connection, rows: list[tuple]) -> None:
         await conn.execute(INSERT, *(list(column) for column in zip(*rows)))
 
 
-async def insert_for_relay(conn: asyncpg.Connection, rows: list[tuple], marks: "Marks | None" = None) -> list[int]:
-    """`insert`, answering the rows' ids: after the commit, `Relay.hand` publishes them without reading them back.
-    marks: published rows the relay has not marked yet (`Relay.carrying_marks`), marked in the same statement."""
-    if marks is not None and marks.ids:
-        marks.written = True
-        if not rows:
-            await conn.execute(MARK, marks.ids)
-            return []
-        columns = [list(column) for column in zip(*rows)]
-        stored = await conn.fetch(f"WITH marked AS ({MARK.replace('$1', '$7')}) {INSERT} RETURNING id, event_id",
-                                  *columns, marks.ids)
-    elif not rows:
+async def insert_for_relay(conn: asyncpg.Connection, rows: list[tuple]) -> list[int]:
+    """`insert`, answering the rows' ids: after the commit, `Relay.hand` publishes them without reading them back."""
+    if not rows:
         return []
-    else:
-        stored = await conn.fetch(INSERT + " RETURNING id, event_id", *(list(column) for column in zip(*rows)))
+    stored = await conn.fetch(INSERT + " RETURNING id, event_id", *(list(column) for column in zip(*rows)))
     ids = {record["event_id"]: record["id"] for record in stored}
     return [ids[row[0]] for row in rows]
-
-
-MARK = "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])"
-
-
-@dataclass
-class Marks:
-    """Published rows' ids a transaction carries to mark; `written` once its statement has them."""
-
-    ids: list[int]
-    written: bool = False
 
 
 class Relay:
     """Publishes outbox rows, then marks them published.
 
-    Rows a committed transaction hands over (`hand`: the consumer's batches, a submission, a settler round) are
-    published from memory, without reading them back. Their marks ride on the service's next transaction that
-    writes the outbox (`carrying_marks`), so the relay needs no statement and no commit of its own for them; when
-    none comes (idle, or too many waiting), it marks them itself. Anything else (the API's other writes, the
-    workers', rows left by a crash or a failed publish) is found by polling: unpublished rows in id order, in
-    batches, under FOR UPDATE SKIP LOCKED so that replicas share them. Wake it after a commit.
-
-    A row published but not yet marked is left alone by this relay's poll; a replica's poll (or a restart) may
-    publish it again, which consumers' inboxes make harmless."""
+    Rows a committed transaction hands over (`hand`: the consumer's batches) are published from memory and
+    marked in one statement, without reading them back. Anything else (the API's writes, the workers', rows
+    left by a crash or a failed publish) is found by polling: unpublished rows in id order, in batches, under
+    FOR UPDATE SKIP LOCKED so that replicas share them. Wake it after a commit."""
 
     def __init__(self, pool: asyncpg.Pool, broker, *, service: str = "", batch_size: int = 500,
                  idle_poll_seconds: float = 0.5):
@@ -105,8 +77,8 @@ class Relay:
         self._worker = Wakeable("outbox relay", idle_poll_seconds)
         self._handed: list[dict] = []
         self._in_memory: set[int] = set()  # handed over, not yet marked: the poll leaves them alone
-        self._unmarked: list[int] = []  # published from memory, to be marked
         self._poll_due = False
+        self.published = 0
 
     def wake(self) -> None:
         """Rows were committed that nobody hands over: poll for them now."""
@@ -121,60 +93,24 @@ class Relay:
         self._in_memory.update(ids)
         self._worker.wake()
 
-    @contextlib.contextmanager
-    def carrying_marks(self):
-        """The published rows still to mark, for a transaction about to write the outbox: `insert_for_relay`
-        marks them in its own statement. Those it did not write, or whose transaction failed, come back."""
-        marks, self._unmarked = Marks(self._unmarked), []
-        try:
-            yield marks
-        except BaseException:
-            self._unmarked.extend(marks.ids)
-            raise
-        if marks.written:
-            self._in_memory.difference_update(marks.ids)
-        else:
-            self._unmarked.extend(marks.ids)
-
     async def run(self) -> None:
         async def round() -> bool:
             if self._handed:  # no poll after it unless woken for one, or idle
                 await self.publish_handed()
                 return bool(self._handed) or self._poll_due
             woken, self._poll_due = self._poll_due, False
-            if not woken:  # idle: no transaction came to carry the marks
-                await self.mark_unmarked()
             return await self.publish_batch(idle=not woken) == self._batch_size  # a full batch: more may be waiting
-        try:
-            await self._worker.loop(round)
-        finally:  # stopping: mark what nobody carried, or a restart's poll publishes it again
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.mark_unmarked(), 2.0)
+        await self._worker.loop(round)
 
     async def publish_handed(self) -> int:
         rows, self._handed = self._handed[:self._batch_size], self._handed[self._batch_size:]
         ids = [row["id"] for row in rows]
-        try:
-            await self._publish_all(rows)
-        except BaseException:  # the rows stay unpublished in the table: the poll takes them
+        try:  # a failed publish or mark leaves the rows unpublished in the table: the poll takes them then
+            await self._publish_and_mark(self._pool, rows)
+        finally:
             self._in_memory.difference_update(ids)
-            raise
-        self._unmarked.extend(ids)
-        if len(self._unmarked) >= self._batch_size:  # no transaction carried them for a while
-            await self.mark_unmarked()
+        self.published += len(rows)
         return len(rows)
-
-    async def mark_unmarked(self) -> None:
-        """Mark, in a statement of the relay's own, the published rows no transaction carried."""
-        ids, self._unmarked = self._unmarked, []
-        if not ids:
-            return
-        try:
-            await self._pool.execute(MARK, ids)
-        except BaseException:
-            self._unmarked[:0] = ids
-            raise
-        self._in_memory.difference_update(ids)
 
     async def publish_batch(self, idle: bool = False) -> int:
         """Publish what the poll finds. idle: most idle polls find nothing, so ask first, without a transaction."""
@@ -194,14 +130,15 @@ class Relay:
             )
             if not rows:
                 return 0
-            await self._publish_all(rows)
-            await conn.execute(MARK, [row["id"] for row in rows])
+            await self._publish_and_mark(conn, rows)
+        self.published += len(rows)
         return len(rows)
 
-    async def _publish_all(self, rows) -> None:
-        """Publish the rows, acknowledged together."""
+    async def _publish_and_mark(self, db, rows) -> None:
+        """Publish the rows (acknowledged together), then mark them published through `db` (a pool or a connection)."""
         producer = kafka_producer(self._broker)
         await asyncio.gather(*[await self._publish(producer, row) for row in rows])
+        await db.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", [row["id"] for row in rows])
         metrics.published(self._service, [row["topic"] for row in rows])
 
     async def _publish(self, producer, row) -> asyncio.Future:

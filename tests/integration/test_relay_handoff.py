@@ -26,9 +26,9 @@ def rows(n: int) -> list[tuple]:
                        CaseEscalated(reason=f"probe {i}"), {}) for i in range(n)]
 
 
-async def stored(pool, rows_: list[tuple], marks=None) -> list[int]:
+async def stored(pool, rows_: list[tuple]) -> list[int]:
     async with pool.acquire() as conn, conn.transaction():
-        return await outbox.insert_for_relay(conn, rows_, marks)
+        return await outbox.insert_for_relay(conn, rows_)
 
 
 async def published_copies(settings, event_ids: set[str]) -> dict[str, int]:
@@ -73,50 +73,10 @@ async def test_handed_rows_are_published_once_from_memory_and_the_poll_leaves_th
         relay.hand(ids, batch)
         assert await relay.publish_batch() == 0  # handed over: not the poll's
         assert await relay.publish_handed() == 3
-        assert await unpublished(pool, ids) == 3  # published, its marks wait for the next transaction
-        assert await relay.publish_batch() == 0  # and the poll still leaves them alone
-        more = rows(1)
-        with relay.carrying_marks() as marks:
-            more_ids = await stored(pool, more, marks)  # the next write marks them in its own statement
         assert await unpublished(pool, ids) == 0
-        relay.hand(more_ids, more)
-        assert await relay.publish_handed() == 1
-        await relay.mark_unmarked()  # idle: nobody carried this one's mark, the relay marks it
-        assert await unpublished(pool, more_ids) == 0
         assert await relay.publish_batch() == 0  # marked: nothing left for the poll either
-        event_ids = {str(row[0]) for row in batch + more}
+        event_ids = {str(row[0]) for row in batch}
         assert await published_copies(settings, event_ids) == dict.fromkeys(event_ids, 1)
-    finally:
-        await broker.stop()
-        await pool.close()
-
-
-async def test_marks_whose_transaction_rolls_back_or_never_writes_them_come_back_to_the_relay(settings):
-    await migrate(settings.database_url, SCHEMA)
-    pool = await create_pool(settings.database_url, SCHEMA)
-    broker = make_broker(settings, "relay-probe-marks")
-    await broker.start()
-    try:
-        relay = Relay(pool, broker)
-        batch = rows(2)
-        ids = await stored(pool, batch)
-        relay.hand(ids, batch)
-        await relay.publish_handed()
-        try:
-            with relay.carrying_marks() as marks:
-                async with pool.acquire() as conn, conn.transaction():
-                    await outbox.insert_for_relay(conn, rows(1), marks)
-                    raise RuntimeError("the handler failed after the insert")
-        except RuntimeError:
-            pass
-        assert await unpublished(pool, ids) == 2  # rolled back: not marked
-        with relay.carrying_marks() as marks:
-            pass  # a transaction that never got to write the outbox (an inbox duplicate)
-        assert not marks.written
-        assert await relay.publish_batch() == 0  # still the relay's own: the poll does not publish them again
-        with relay.carrying_marks() as marks:
-            await stored(pool, [], marks)  # nothing to insert: the marks alone
-        assert await unpublished(pool, ids) == 0
     finally:
         await broker.stop()
         await pool.close()
