@@ -94,16 +94,14 @@ async def enrol_if_ready(tx: Tx, row) -> None:
     )
     members = [{"id_number": m["id_number"], "name": m["name"], "relation": m["relation"]}
                for m in submission["household"]["members"]]
-    await store.upsert_recipient(
+    await store.enrol(
         tx.conn, recipient_id=recipient_id, applicant_id_number=submission["applicant_id_number"], status=status.value,
         amount_fen=changed.monthly_amount_fen, members=members, facts_json=row["facts"], region_code=facts.region_code,
         payout_kind=row["payout_kind"], payout_number=row["payout_number"], language=row["language"],
         enrolled_on=enrolled_on, next_review_on=changed.next_review_on, first_period=changed.effective_period,
-        source="application", application_id=tx.application_id,
+        source="application", application_id=tx.application_id, change=changed.change.value, reason=changed.reason,
+        reason_zh=changed.reason_zh,
     )
-    await store.add_history(tx.conn, recipient_id, changed.change.value, status.value, changed.monthly_amount_fen,
-                            changed.effective_period, changed.reason, changed.reason_zh)
-    await store.close_case_file(tx.conn, tx.application_id, enrolled=True)
     await tx.emit("aid.recipient.changed.v1", changed, key=recipient_id)
 
 

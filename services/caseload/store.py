@@ -36,30 +36,27 @@ async def close_case_file(conn, application_id, enrolled: bool) -> None:
     )
 
 
-async def upsert_recipient(conn, *, recipient_id: uuid.UUID, applicant_id_number: str, status: str, amount_fen: int,
-                           members: list[dict], facts_json: str, region_code: str, payout_kind: str, payout_number: str,
-                           language: str, enrolled_on: date, next_review_on: date, first_period: str, source: str,
-                           application_id: uuid.UUID | None) -> None:
-    """A household enters (or re-enters) the caseload."""
+async def enrol(conn, *, recipient_id: uuid.UUID, applicant_id_number: str, status: str, amount_fen: int,
+                members: list[dict], facts_json: str, region_code: str, payout_kind: str, payout_number: str,
+                language: str, enrolled_on: date, next_review_on: date, first_period: str, source: str,
+                application_id: uuid.UUID, change: str, reason: str, reason_zh: str) -> None:
+    """A household enters (or re-enters) the caseload from an application: the recipient, its history's line (from
+    its first period) and the case file closed as `close_case_file` does, in one statement (its foreign keys are
+    checked at its end)."""
     await conn.execute(
-        "INSERT INTO recipients(recipient_id, applicant_id_number, status, monthly_amount_fen, members, facts, region_code,"
-        " payout_kind, payout_number, language, enrolled_on, next_review_on, first_period, source, application_id)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+        "WITH recipient AS (INSERT INTO recipients(recipient_id, applicant_id_number, status, monthly_amount_fen, members,"
+        " facts, region_code, payout_kind, payout_number, language, enrolled_on, next_review_on, first_period, source,"
+        " application_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
         " ON CONFLICT (recipient_id) DO UPDATE SET status = EXCLUDED.status, monthly_amount_fen = EXCLUDED.monthly_amount_fen,"
         " members = EXCLUDED.members, facts = EXCLUDED.facts, region_code = EXCLUDED.region_code,"
         " payout_kind = EXCLUDED.payout_kind, payout_number = EXCLUDED.payout_number, language = EXCLUDED.language,"
         " enrolled_on = EXCLUDED.enrolled_on, next_review_on = EXCLUDED.next_review_on,"
         " first_period = EXCLUDED.first_period, exited_from = NULL, source = EXCLUDED.source,"
-        " application_id = EXCLUDED.application_id, updated_at = now()",
+        " application_id = EXCLUDED.application_id, updated_at = now()),"
+        " history AS (INSERT INTO recipient_history(recipient_id, change, status, monthly_amount_fen, effective_period,"
+        " reason, reason_zh) VALUES ($1, $16, $3, $4, $13, $17, $18))"
+        " UPDATE case_files SET submission = NULL, payout_number = NULL, enrolled_at = now() WHERE application_id = $15",
         recipient_id, applicant_id_number, status, amount_fen, json.dumps(members), facts_json, region_code,
         payout_kind, payout_number, language, enrolled_on, next_review_on, first_period, source, application_id,
-    )
-
-
-async def add_history(conn, recipient_id, change: str, status: str, amount_fen: int, effective_period: str | None,
-                      reason: str = "", reason_zh: str = "") -> None:
-    await conn.execute(
-        "INSERT INTO recipient_history(recipient_id, change, status, monthly_amount_fen, effective_period, reason, reason_zh)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        recipient_id, change, status, amount_fen, effective_period, reason, reason_zh,
+        change, reason, reason_zh,
     )

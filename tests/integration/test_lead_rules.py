@@ -192,12 +192,12 @@ async def insert_recipient(database_url: str, status: str, member_ids: list[str]
 
     conn = await asyncpg.connect(database_url, server_settings={"search_path": "caseload"})
     try:
-        await caseload_store.upsert_recipient(
+        await caseload_store.enrol(
             conn, recipient_id=recipient_id_of(member_ids[0]), applicant_id_number=member_ids[0], status=status,
             amount_fen=50_000, members=[{"id_number": i, "name": "Member", "relation": "self"} for i in member_ids],
             facts_json="{}", region_code="610630", payout_kind="social_security_card", payout_number="6217000011112222",
             language="zh", enrolled_on=date(2025, 6, 1), next_review_on=date(2026, 6, 1), first_period="2025-07",
-            source="import", application_id=None)
+            source="import", application_id=None, change="enrolled", reason="", reason_zh="")
     finally:
         await conn.close()
 
