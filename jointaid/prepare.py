@@ -56,7 +56,8 @@ async def redrive(database_url: str, application_id) -> int:
         total = 0
         for name in MODULES:
             result = await conn.execute(
-                f'UPDATE "{name}".outbox SET published_at = NULL WHERE application_id = ANY($1::uuid[]) AND published_at IS NOT NULL',
+                f'INSERT INTO "{name}".outbox_pending(id) SELECT id FROM "{name}".outbox'
+                ' WHERE application_id = ANY($1::uuid[]) ON CONFLICT DO NOTHING',
                 ids,
             )
             total += int(result.split()[-1])

@@ -1,8 +1,8 @@
 """Transactional outbox: events are stored with the state change, then a relay publishes them.
 
-Invariant: an event is in the outbox iff the transaction that produced it committed; the relay
-marks a row published only after the broker acknowledged it, so a crash between the two
-publishes it again (consumers' inboxes make that harmless).
+Invariant: an event is in the outbox iff the transaction that produced it committed; it stays in
+`outbox_pending` until the broker acknowledged it (the relay then deletes it there), so a crash
+between the two publishes it again (consumers' inboxes make that harmless).
 """
 from __future__ import annotations
 
@@ -41,8 +41,12 @@ def row(topic: str, event: Envelope, data: BaseModel | None = None, trace_header
             json.dumps(headers))
 
 
-INSERT = ("INSERT INTO outbox(event_id, application_id, topic, payload, trace_headers, headers)"
-          " SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bytea[], $5::jsonb[], $6::jsonb[])")
+# The rows, and their ids in outbox_pending (what is still to publish: migration 003), in one statement.
+INSERT = ("WITH stored AS (INSERT INTO outbox(event_id, application_id, topic, payload, trace_headers, headers)"
+          " SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bytea[], $5::jsonb[], $6::jsonb[])"
+          " RETURNING id, event_id), pending AS (INSERT INTO outbox_pending(id) SELECT id FROM stored)"
+          " SELECT id, event_id FROM stored")
+PUBLISHED = "DELETE FROM outbox_pending WHERE id = ANY($1::bigint[])"
 
 
 async def insert(conn: asyncpg.Connection, rows: list[tuple]) -> None:
@@ -55,7 +59,7 @@ async def insert_for_relay(conn: asyncpg.Connection, rows: list[tuple]) -> list[
     """`insert`, answering the rows' ids: after the commit, `Relay.hand` publishes them without reading them back."""
     if not rows:
         return []
-    stored = await conn.fetch(INSERT + " RETURNING id, event_id", *(list(column) for column in zip(*rows)))
+    stored = await conn.fetch(INSERT, *(list(column) for column in zip(*rows)))
     ids = {record["event_id"]: record["id"] for record in stored}
     return [ids[row[0]] for row in rows]
 
@@ -116,16 +120,15 @@ class Relay:
         """Publish what the poll finds. idle: most idle polls find nothing, so ask first, without a transaction."""
         async with self._pool.acquire() as conn:
             if idle and not await conn.fetchval(
-                    "SELECT EXISTS (SELECT 1 FROM outbox WHERE published_at IS NULL AND NOT (id = ANY($1::bigint[])))",
-                    list(self._in_memory)):
+                    "SELECT EXISTS (SELECT 1 FROM outbox_pending WHERE NOT (id = ANY($1::bigint[])))", list(self._in_memory)):
                 return 0
             return await self._publish_polled(conn)
 
     async def _publish_polled(self, conn) -> int:
         async with conn.transaction():
             rows = await conn.fetch(
-                "SELECT id, topic, application_id, payload, trace_headers, headers FROM outbox"
-                " WHERE published_at IS NULL AND NOT (id = ANY($2::bigint[])) ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+                "SELECT id, topic, application_id, payload, trace_headers, headers FROM outbox_pending JOIN outbox USING (id)"
+                " WHERE NOT (id = ANY($2::bigint[])) ORDER BY id LIMIT $1 FOR UPDATE OF outbox_pending SKIP LOCKED",
                 self._batch_size, list(self._in_memory),
             )
             if not rows:
@@ -138,7 +141,7 @@ class Relay:
         """Publish the rows (acknowledged together), then mark them published through `db` (a pool or a connection)."""
         producer = kafka_producer(self._broker)
         await asyncio.gather(*[await self._publish(producer, row) for row in rows])
-        await db.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", [row["id"] for row in rows])
+        await db.execute(PUBLISHED, [row["id"] for row in rows])
         metrics.published(self._service, [row["topic"] for row in rows])
 
     async def _publish(self, producer, row) -> asyncio.Future:

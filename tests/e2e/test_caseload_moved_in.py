@@ -25,7 +25,8 @@ from tests.e2e.test_access import citizen_token
 REGION = "140100"  # this module's households only, so the listing can be checked whole
 COUNTS = ("SELECT (SELECT count(*) FROM caseload.recipient_history WHERE recipient_id = ANY($1::uuid[])) AS history,"
           " (SELECT count(*) FROM caseload.outbox WHERE application_id = ANY($1::uuid[])) AS events,"
-          " (SELECT count(*) FROM caseload.outbox WHERE application_id = ANY($1::uuid[]) AND published_at IS NOT NULL)"
+          " (SELECT count(*) FROM caseload.outbox WHERE application_id = ANY($1::uuid[])"
+          "  AND id NOT IN (SELECT id FROM caseload.outbox_pending))"
           " AS published")
 
 

@@ -74,5 +74,5 @@ async def direct(name: str, settings, pool_size: int = 4):
         yield runner.ServiceContext(name, settings, broker=None, pool=pool, relay=Relay(pool, broker=None))
     finally:
         # no relay ran: keep these events from leaking into later tests that run this service for real
-        await pool.execute("UPDATE outbox SET published_at = now() WHERE published_at IS NULL")
+        await pool.execute("DELETE FROM outbox_pending")
         await pool.close()

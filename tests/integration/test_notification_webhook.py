@@ -99,7 +99,8 @@ def payment_event(application_id, language: Language | None = Language.zh, last4
 
 async def sent(db, application_id):
     return await db.fetchval(
-        "SELECT published_at IS NOT NULL FROM notification.outbox WHERE application_id = $1", application_id)
+        "SELECT NOT EXISTS (SELECT 1 FROM notification.outbox_pending WHERE id = o.id) FROM notification.outbox o"
+        " WHERE application_id = $1", application_id)
 
 
 async def message(db, application_id):

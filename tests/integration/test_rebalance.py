@@ -199,7 +199,7 @@ async def test_a_replica_leaving_mid_run_loses_nothing_and_decides_nothing_twice
         async def all_announced():  # the decisions leave through the outbox too (A's relay; B's was cancelled)
             return await db.fetchval(
                 "SELECT count(*) FROM civil_affairs.outbox WHERE topic = 'aid.decision.made'"
-                " AND application_id = ANY($1::uuid[]) AND published_at IS NULL", ids) == 0
+                " AND application_id = ANY($1::uuid[]) AND id IN (SELECT id FROM civil_affairs.outbox_pending)", ids) == 0
 
         await eventually(all_announced, timeout=30)
 

@@ -58,7 +58,7 @@ async def published_records(settings, event_ids: set[str]) -> dict[str, list]:
 
 
 async def unpublished(pool, ids: list[int]) -> int:
-    return await pool.fetchval("SELECT count(*) FROM outbox WHERE id = ANY($1::bigint[]) AND published_at IS NULL", ids)
+    return await pool.fetchval("SELECT count(*) FROM outbox_pending WHERE id = ANY($1::bigint[])", ids)
 
 
 async def test_handed_rows_are_published_once_from_memory_and_the_poll_leaves_them_alone(settings):
