@@ -18,7 +18,7 @@ from datetime import timezone
 from pydantic import BaseModel
 
 from contracts.events import ApplicationRejected, Language, NotificationSent, PaymentIssued, PaymentKind
-from services.kit.consumer import Tx
+from services.kit.consumer import Item, Tx
 from services.notification import runs
 from services.notification import reviews
 from services.notification import receipts
@@ -51,10 +51,27 @@ def handlers(channel: Channel, default_language: Language | str = Language.zh, r
             return  # held for the providers' answers: referrals.Releaser sends it
         await deliver(tx, channel, "payment", language.value, render_payment(issued, language, notes))
 
+    async def on_payments(conn, items: list[Item]) -> None:
+        """A run of payment notices: the applications' own (the most) with their referrals read in one statement and
+        their messages stored in one; a run's, an advance's, an appeal's or one held for referrals as alone."""
+        own = [item for item in items if item.data.kind is PaymentKind.application]
+        notes = await referrals.notes_of_many(conn, [item.event.application_id for item in own])
+        ready = []
+        for item in items:
+            mine = notes.get(item.event.application_id, []) if item.data.kind is PaymentKind.application else None
+            if mine is None or referrals.waits_for_answers(mine, referral_wait_seconds):
+                with item.tx.active():
+                    await on_payment(item.tx, item.event, item.data)
+                continue
+            language = language_of(item.data, default_language)
+            ready.append((item.tx, language.value, render_payment(item.data, language, mine)))
+        await deliver_many(conn, channel, "payment", ready)
+
     async def on_rejected(tx: Tx, event, rejected: ApplicationRejected) -> None:
         language = language_of(rejected, default_language)
         await deliver(tx, channel, "rejection", language.value, render_rejection(rejected, language))
 
+    on_payment.many = on_payments
     return {"aid.payment.issued.v1": on_payment, "aid.application.rejected.v1": on_rejected,
             "aid.recipient.changed.v1": reviews.handler(channel),
             "aid.approval.decided.v1": receipts.refusal_handler(channel, deliver),
@@ -62,14 +79,27 @@ def handlers(channel: Channel, default_language: Language | str = Language.zh, r
 
 
 async def deliver(tx: Tx, channel: Channel, kind: str, language: str, text: str) -> None:
-    stored = await tx.conn.fetchval(
-        "INSERT INTO messages(application_id, kind, channel, language, text) VALUES ($1, $2, $3, $4, $5)"
-        " ON CONFLICT (application_id) DO NOTHING RETURNING sent_at",
-        tx.application_id, kind, channel.name, language, text,
+    await deliver_many(tx.conn, channel, kind, [(tx, language, text)])
+
+
+async def deliver_many(conn, channel: Channel, kind: str, messages: list[tuple[Tx, str, str]]) -> None:
+    """Each (tx, language, text) stored as its application's one message, all in one statement, then sent and
+    announced under its own event's trace; an application that has had its message already gets nothing."""
+    if not messages:
+        return
+    stored = await conn.fetch(
+        "INSERT INTO messages(application_id, kind, channel, language, text) SELECT m.application_id, $2, $3, m.language,"
+        " m.text FROM unnest($1::uuid[], $4::text[], $5::text[]) AS m(application_id, language, text)"
+        " ON CONFLICT (application_id) DO NOTHING RETURNING application_id, sent_at",
+        [tx.application_id for tx, _, _ in messages], kind, channel.name, [language for _, language, _ in messages],
+        [text for _, _, text in messages],
     )
-    if stored is None:
-        return  # this application has had its one message
-    # Inside the transaction, after the insert: a failed send rolls the row back, so a redelivery
-    # sends again; a send that succeeded before a failed commit is sent again too (at least once).
-    await channel.send(tx.application_id, text, language)
-    await tx.emit("aid.notification.sent.v1", NotificationSent(channel=channel.name, text=text, sent_at=stored.astimezone(timezone.utc)))
+    sent_at = {row["application_id"]: row["sent_at"] for row in stored}
+    for tx, language, text in messages:
+        if (at := sent_at.pop(tx.application_id, None)) is None:
+            continue  # this application has had its one message (or it came twice in this run)
+        # Inside the transaction, after the insert: a failed send rolls the row back, so a redelivery
+        # sends again; a send that succeeded before a failed commit is sent again too (at least once).
+        await channel.send(tx.application_id, text, language)
+        await tx.emit("aid.notification.sent.v1", NotificationSent(channel=channel.name, text=text,
+                                                                   sent_at=at.astimezone(timezone.utc)))

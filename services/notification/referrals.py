@@ -46,16 +46,31 @@ HANDLERS = {"aid.referral.made.v1": on_made, "aid.referral.answered.v1": on_answ
 
 
 async def notes_of(conn: asyncpg.Connection, application_id) -> list[ReferralNote]:
-    rows = await conn.fetch("SELECT service, provider, automatic, status, reason, reason_zh FROM referrals"
-                            " WHERE application_id = $1", application_id)
-    return [ReferralNote(ReferralService(r["service"]), r["provider"], ReferralStatus(r["status"]), r["automatic"],
-                         r["reason"], r["reason_zh"]) for r in rows]
+    return (await notes_of_many(conn, [application_id])).get(application_id, [])
+
+
+async def notes_of_many(conn: asyncpg.Connection, application_ids: list) -> dict:
+    """application_id -> its referrals as the notice lists them (absent: it has none), in one statement."""
+    if not application_ids:
+        return {}
+    notes: dict = {}
+    for r in await conn.fetch("SELECT application_id, service, provider, automatic, status, reason, reason_zh"
+                              " FROM referrals WHERE application_id = ANY($1::uuid[])", application_ids):
+        notes.setdefault(r["application_id"], []).append(ReferralNote(
+            ReferralService(r["service"]), r["provider"], ReferralStatus(r["status"]), r["automatic"], r["reason"],
+            r["reason_zh"]))
+    return notes
+
+
+def waits_for_answers(notes: list[ReferralNote], wait_seconds: float) -> bool:
+    """A notice waits (is held) while a referral is unanswered, if waiting is configured at all."""
+    return wait_seconds > 0 and any(note.status is ReferralStatus.made for note in notes)
 
 
 async def notes_or_hold(tx: Tx, issued: PaymentIssued, language: str, wait_seconds: float) -> list[ReferralNote] | None:
     """The referrals to list now, or None: the notice is held for the providers' answers (Releaser sends it)."""
     notes = await notes_of(tx.conn, tx.application_id)
-    if wait_seconds <= 0 or all(note.status is not ReferralStatus.made for note in notes):
+    if not waits_for_answers(notes, wait_seconds):
         return notes
     await tx.conn.execute(
         "INSERT INTO held_notices(application_id, issued, language, trace_headers, hold_until)"

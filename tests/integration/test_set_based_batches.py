@@ -303,3 +303,42 @@ async def test_caseload_parts_in_batches_enrol_as_one_by_one(settings, caplog):
     assert batched == one_by_one and no_batch_fell_back(caplog)
     assert all(end[3] == (True, True) and end[4] == 1 and end[5] for end in batched)
     assert [end[2] for end in batched] == [f"62170000{n:08d}" for n in range(len(bodies))]
+
+
+def paid(application_id) -> tuple:
+    """Example A's payment announcement (chain's), as notification receives it."""
+    return chain(application_id)[6]
+
+
+async def test_payment_notices_in_batches_are_the_notices_one_by_one(settings, caplog):
+    from services.notification.channels import StoredChannel
+    from services.notification.handlers import handlers as notification_handlers
+
+    table = notification_handlers(StoredChannel(), "zh", referral_wait_seconds=30)
+    assert hasattr(table["aid.payment.issued.v1"], "many")
+    async with direct("notification", settings) as ctx:
+        alone, batched, held = uuid.uuid4(), [uuid.uuid4() for _ in range(15)], uuid.uuid4()
+        for application_id in (alone, *batched):  # a referral answered: listed in the notice
+            await ctx.pool.execute("INSERT INTO referrals(referral_id, application_id, service, provider, automatic, status)"
+                                   " VALUES ($1, $2, 'care', 'Provider', true, 'fulfilled')", uuid.uuid4(), application_id)
+        await ctx.pool.execute("INSERT INTO referrals(referral_id, application_id, service, provider, automatic, status)"
+                               " VALUES ($1, $2, 'care', 'Provider', true, 'made')", uuid.uuid4(), held)  # unanswered
+        await handle(ctx, table["aid.payment.issued.v1"], *paid(alone))
+        events = [paid(a) for a in (*batched, held)]
+        events.insert(4, paid(batched[0]))  # the same application's announcement again, a new event id
+        deliveries = [delivery(table, e, d, offset, n + 1) for n, (offset, (e, d)) in enumerate(enumerate(events))]
+        await apply_batch(ctx, deliveries)
+        # each notice names its own payment: compared with the payment ids left out
+        message = ("SELECT kind, channel, language, regexp_replace(text, '[0-9a-f-]{36}', '<payment>') AS text"
+                   " FROM messages WHERE application_id = $1")
+        expected = [dict(r) for r in await ctx.pool.fetch(message, alone)]
+        assert len(expected) == 1 and "Provider" in expected[0]["text"] and "<payment>" in expected[0]["text"]
+        for application_id in batched:
+            assert [dict(r) for r in await ctx.pool.fetch(message, application_id)] == expected
+            (sent,) = await ctx.pool.fetch("SELECT trace_headers FROM outbox WHERE application_id = $1"
+                                           " AND topic = 'aid.notification.sent'", application_id)
+            first = next(n for n, (e, _) in enumerate(events, start=1) if e.application_id == application_id)
+            assert json.loads(sent["trace_headers"])["traceparent"].split("-")[1] == f"{first:032x}"  # its own event's
+        assert await ctx.pool.fetch(message, held) == []  # held for the provider's answer, as alone
+        assert await ctx.pool.fetchval("SELECT count(*) FROM held_notices WHERE application_id = $1", held) == 1
+        assert no_batch_fell_back(caplog)
