@@ -2,7 +2,7 @@
 
 The payment_id is the entitlement_id, so the rail (keyed by payment_id) pays an entitlement once even
 if its event came twice, and `payments`' unique (recipient_id, period, kind) refuses a second payment
-for a household's period and kind whatever its id. The settler announces it settled (settle_one).
+for a household's period and kind whatever its id. The settler announces it settled (Settler.settled).
 """
 from __future__ import annotations
 

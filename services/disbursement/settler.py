@@ -31,32 +31,42 @@ class Settler(BackgroundWorker):
         return await self.settle_due(ctx) > 0
 
     async def settle_due(self, ctx, limit: int = 20) -> int:
-        """One round: the due payments in one transaction; what the announcements need read for the round at once,
-        their outbox rows written in one statement and handed to the relay."""
+        """One round, in one transaction: the rail called for each due payment; those it paid marked settled, with
+        their ledger postings, in one statement (before any announcement: an advance's final payment reads its
+        status); what the announcements need read for the round at once, their outbox rows written in one statement
+        and handed to the relay."""
         emitted: list[tuple] = []
         async with ctx.pool.acquire() as conn, conn.transaction():
             due = await store.due_payments(conn, limit)
             announcing = await store.announcements_of(conn, [p for p in due if _is_applications_own(p)])
-            for payment in due:
+            outcomes = [await self.pay(conn, payment) for payment in due]
+            await store.payments_settled(conn, [(p["payment_id"], reference, p["total_fen"])
+                                                for p, reference in zip(due, outcomes) if isinstance(reference, str)])
+            for payment, outcome in zip(due, outcomes):
                 with tracing.resumed(json.loads(payment["trace_headers"])):
                     # keyed as its announcement is: the application, or a run's household
                     key = payment["application_id"] or payment["recipient_id"]
-                    await self.settle_one(Tx(conn, "disbursement", key, emitted), payment, announcing.get(payment["payment_id"]))
+                    tx = Tx(conn, "disbursement", key, emitted)
+                    if isinstance(outcome, RailError):
+                        await self.failed(tx, payment, str(outcome))
+                    else:
+                        await self.settled(tx, payment, announcing.get(payment["payment_id"]))
             ids = await outbox.insert_for_relay(conn, emitted)
         if emitted:
             ctx.relay.hand(ids, emitted)
         return len(due)
 
-    async def settle_one(self, tx: Tx, payment, announcing: tuple | None = None) -> None:
-        """announcing: an application's own payment's (application, decisions, lines), read for the round."""
+    async def pay(self, conn, payment) -> str | RailError:
+        """The rail's reference, or its refusal."""
         try:
-            async with tx.conn.transaction():  # a savepoint: a failed call leaves nothing behind
-                reference = await self.rail.settle(tx.conn, payment["payment_id"], payment["account_number"],
-                                                   payment["total_fen"])
+            async with conn.transaction():  # a savepoint: a failed call leaves nothing behind
+                return await self.rail.settle(conn, payment["payment_id"], payment["account_number"], payment["total_fen"])
         except RailError as exc:
-            await self.failed(tx, payment, str(exc))
-            return
-        await store.payment_settled(tx.conn, payment["payment_id"], reference, payment["total_fen"])
+            return exc
+
+    async def settled(self, tx: Tx, payment, announcing: tuple | None = None) -> None:
+        """A payment the rail paid (already marked settled): its announcement.
+        announcing: an application's own payment's (application, decisions, lines), read for the round."""
         if payment["application_id"] is None:  # a payment run's entitlement
             await tx.emit("aid.payment.issued.v1", await entitlements.issued(tx.conn, payment))
             return

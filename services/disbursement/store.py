@@ -201,12 +201,21 @@ async def due_payments(conn, limit: int) -> list[asyncpg.Record]:
     )
 
 
-async def payment_settled(conn, payment_id, reference: str, total_fen: int) -> None:
-    """Settled, and its settlement posting, in one statement."""
+async def payments_settled(conn, settled: list[tuple]) -> None:
+    """(payment_id, rail reference, total) of payments the rail paid: marked settled, with their settlement
+    postings, in one statement."""
+    if not settled:
+        return
+    entries = [(payment_id, entry) for payment_id, _, total in settled
+               for entry in checked(payment_id, "settlement", ledger.settlement(total))]
     await conn.execute(
-        "WITH settled AS (UPDATE payments SET status = 'settled', attempts = attempts + 1, rail_reference = $7,"
-        " settled_at = now() WHERE payment_id = $1) " + post_entries(2),
-        payment_id, "settlement", *entry_columns(checked(payment_id, "settlement", ledger.settlement(total_fen))), reference,
+        "WITH settled AS (UPDATE payments p SET status = 'settled', attempts = p.attempts + 1, rail_reference = s.reference,"
+        " settled_at = now() FROM unnest($1::uuid[], $2::text[]) AS s(payment_id, reference) WHERE p.payment_id = s.payment_id)"
+        " INSERT INTO ledger_entries(payment_id, posting, account, debit_fen, credit_fen, program)"
+        " SELECT e.payment_id, 'settlement', e.account, e.debit_fen, e.credit_fen, e.program FROM unnest($3::uuid[],"
+        " $4::text[], $5::bigint[], $6::bigint[], $7::text[]) AS e(payment_id, account, debit_fen, credit_fen, program)",
+        [payment_id for payment_id, _, _ in settled], [reference for _, reference, _ in settled],
+        [payment_id for payment_id, _ in entries], *entry_columns([entry for _, entry in entries]),
     )
 
 
