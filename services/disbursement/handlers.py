@@ -19,11 +19,7 @@ def handlers(deadline_seconds: float):
         """A run of verified applications opened in one statement, their open rows locked in one; each complete one
         (its answers overtook it) settled under its own event's span."""
         await store.open_applications(conn, [opened(item.event.application_id, item.data) for item in items], deadline_seconds)
-        latest = {item.event.application_id: item for item in items}
-        for application in await store.lock_unsettled_many(conn, list(latest)):
-            item = latest[application["application_id"]]
-            with item.tx.active():
-                await settle_locked(item.tx, application)
+        await settle_many(conn, {item.event.application_id: item for item in items})
 
     async def on_decision(tx: Tx, event, made: DecisionMade) -> None:
         if made.appeal_id is not None:  # an appeal round's answer: kept apart, may pay a supplement
@@ -41,14 +37,22 @@ def handlers(deadline_seconds: float):
         first = [item for item in items if item.data.appeal_id is None]
         stored = await store.record_decisions(conn, [(i.event.application_id, i.event.event_id, i.data.decision,
                                                       i.tx.trace_headers()) for i in first])
-        completing = {i.event.application_id: i for i, kept in zip(first, stored) if kept}  # the last one stored
-        for application in await store.lock_unsettled_many(conn, list(completing)):
-            item = completing[application["application_id"]]
-            with item.tx.active():
-                await settle_locked(item.tx, application)
+        await settle_many(conn, {i.event.application_id: i for i, kept in zip(first, stored) if kept})  # the last stored
 
     on_decision.many, on_verified.many = on_decisions, on_verified_many
     return {"aid.application.verified.v1": on_verified, "aid.decision.made.v1": on_decision}
+
+
+async def settle_many(conn, completing: dict) -> None:
+    """Lock the open applications of a run's events (application_id -> the event's Item) in one statement, read the
+    decisions of those with every answer in at once, and settle each under its event's span."""
+    locked = await store.lock_unsettled_many(conn, list(completing))
+    decided = await store.decisions_with_traces_of(conn, [a["application_id"] for a in locked
+                                                           if not settlement.missing_layers(a["expected_layers"], a["answered"])])
+    for application in locked:
+        item = completing[application["application_id"]]
+        with item.tx.active():
+            await settle_locked(item.tx, application, decided.get(application["application_id"]))
 
 
 def opened(application_id, verified: ApplicationVerified) -> tuple:
@@ -65,13 +69,14 @@ async def settle_if_complete(tx: Tx) -> None:
         await settle_locked(tx, application)
 
 
-async def settle_locked(tx: Tx, application) -> None:
+async def settle_locked(tx: Tx, application, decided: tuple | None = None) -> None:
+    """decided: the application's (decisions, their trace contexts) when the caller read them already."""
     if settlement.missing_layers(application["expected_layers"], application["answered"]):
         return
     advance = await advance_flow.advance_to_take_off(tx.conn, application)
     if advance is None:
         return  # the advance is not settled yet: its settlement calls this again
-    decisions, traces = await store.decisions_with_traces(tx.conn, tx.application_id)
+    decisions, traces = decided or await store.decisions_with_traces(tx.conn, tx.application_id)
     split = advances.split(settlement.payment_lines(decisions), advance)  # final = total − min(advance, temporary)
     lines = list(split.lines)
     await advance_flow.record_split(tx.conn, tx.application_id, split)

@@ -113,9 +113,20 @@ async def decisions_of(conn, application_id) -> list[Decision]:
 
 async def decisions_with_traces(conn, application_id) -> tuple[list[Decision], list[dict]]:
     """The decisions by layer and the trace context each came with (the payment span links them), in one statement."""
-    rows = await conn.fetch(f"SELECT {DECISION_COLUMNS}, trace_headers FROM decisions WHERE application_id = $1 ORDER BY layer",
-                            application_id)
-    return [decision_of(r) for r in rows], [json.loads(r["trace_headers"]) for r in rows]
+    return (await decisions_with_traces_of(conn, [application_id])).get(application_id, ([], []))
+
+
+async def decisions_with_traces_of(conn, application_ids: list) -> dict:
+    """`decisions_with_traces` of several applications in one statement: application_id -> (decisions, traces)."""
+    if not application_ids:
+        return {}
+    found: dict = {}
+    for r in await conn.fetch(f"SELECT application_id, {DECISION_COLUMNS}, trace_headers FROM decisions"
+                              " WHERE application_id = ANY($1::uuid[]) ORDER BY application_id, layer", application_ids):
+        decisions, traces = found.setdefault(r["application_id"], ([], []))
+        decisions.append(decision_of(r))
+        traces.append(json.loads(r["trace_headers"]))
+    return found
 
 
 async def announcements_of(conn, payments: list) -> dict:
