@@ -103,8 +103,6 @@ class Relay:
                 await self.publish_handed()
                 return bool(self._handed) or self._poll_due
             woken, self._poll_due = self._poll_due, False
-            if not (woken or self._worker.idle):
-                return False  # the wake of a hand whose rows an earlier round took: nothing to poll for
             return await self.publish_batch(idle=not woken) == self._batch_size  # a full batch: more may be waiting
         await self._worker.loop(round)
 

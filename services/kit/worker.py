@@ -16,7 +16,6 @@ class Wakeable:
         self.name = name
         self.idle_seconds = idle_seconds
         self._wake = asyncio.Event()
-        self.idle = False  # the round under way began because nothing woke it for idle_seconds
 
     def wake(self) -> None:
         self._wake.set()
@@ -34,12 +33,11 @@ class Wakeable:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
                 continue
-            self.idle = False
             if not more:
                 try:
                     await asyncio.wait_for(self._wake.wait(), self.idle_seconds)
                 except asyncio.TimeoutError:
-                    self.idle = True
+                    pass
                 self._wake.clear()
 
 
