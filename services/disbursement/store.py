@@ -165,7 +165,6 @@ async def create_payment(conn, application_id, lines: list[PaymentLine], trace_h
     posting, and the application marked settled: one statement (its foreign keys are checked at its end)."""
     payment_id = uuid.uuid4()
     total = sum(line.amount_fen for line in lines)
-    entries = checked(payment_id, "approval", ledger.approval(lines))
     await conn.execute(
         "WITH settled AS (UPDATE applications SET settled_at = now() WHERE application_id = $2),"
         " payment AS (INSERT INTO payments(payment_id, application_id, total_fen, trace_headers, status)"
@@ -174,32 +173,31 @@ async def create_payment(conn, application_id, lines: list[PaymentLine], trace_h
         "  SELECT $1, * FROM unnest($6::text[], $7::text[], $8::bigint[])) " + post_entries(9),
         payment_id, application_id, total, json.dumps(trace_headers), status,
         [l.department.value for l in lines], [l.program.value for l in lines], [l.amount_fen for l in lines],
-        "approval", *entry_columns(entries),
+        *posting_columns([(payment_id, "approval", ledger.approval(lines))]),
     )
     return payment_id
 
 
 def post_entries(first: int) -> str:
-    """The INSERT of a posting's entries: the payment is $1, the posting ${first}, the entries' columns the next four."""
-    posting, account, debit, credit, program = range(first, first + 5)
+    """The INSERT of postings' entries from six arrays, $first onwards (`posting_columns`)."""
+    p = range(first, first + 6)
     return ("INSERT INTO ledger_entries(payment_id, posting, account, debit_fen, credit_fen, program)"
-            f" SELECT $1, ${posting}, * FROM unnest(${account}::text[], ${debit}::bigint[], ${credit}::bigint[],"
-            f" ${program}::text[])")
+            f" SELECT * FROM unnest(${p[0]}::uuid[], ${p[1]}::text[], ${p[2]}::text[], ${p[3]}::bigint[],"
+            f" ${p[4]}::bigint[], ${p[5]}::text[])")
 
 
-def checked(payment_id, posting: str, entries: list[ledger.Entry]) -> list[ledger.Entry]:
-    if not ledger.balanced(entries):
-        raise ValueError(f"unbalanced {posting} posting for payment {payment_id}")
-    return entries
-
-
-def entry_columns(entries: list[ledger.Entry]) -> tuple[list, list, list, list]:
-    return ([e.account for e in entries], [e.debit_fen for e in entries], [e.credit_fen for e in entries],
-            [e.program for e in entries])
+def posting_columns(postings: list[tuple]) -> tuple[list, ...]:
+    """(payment_id, posting, entries) of one or more postings, each checked balanced, as `post_entries`' six arrays."""
+    rows = []
+    for payment_id, posting, entries in postings:
+        if not ledger.balanced(entries):
+            raise ValueError(f"unbalanced {posting} posting for payment {payment_id}")
+        rows += [(payment_id, posting, e.account, e.debit_fen, e.credit_fen, e.program) for e in entries]
+    return tuple(map(list, zip(*rows))) if rows else ([],) * 6
 
 
 async def post(conn, payment_id, posting: str, entries: list[ledger.Entry]) -> None:
-    await conn.execute(post_entries(2), payment_id, posting, *entry_columns(checked(payment_id, posting, entries)))
+    await conn.execute(post_entries(1), *posting_columns([(payment_id, posting, entries)]))
 
 
 async def due_payments(conn, limit: int) -> list[asyncpg.Record]:
@@ -217,16 +215,12 @@ async def payments_settled(conn, settled: list[tuple]) -> None:
     postings, in one statement."""
     if not settled:
         return
-    entries = [(payment_id, entry) for payment_id, _, total in settled
-               for entry in checked(payment_id, "settlement", ledger.settlement(total))]
     await conn.execute(
         "WITH settled AS (UPDATE payments p SET status = 'settled', attempts = p.attempts + 1, rail_reference = s.reference,"
-        " settled_at = now() FROM unnest($1::uuid[], $2::text[]) AS s(payment_id, reference) WHERE p.payment_id = s.payment_id)"
-        " INSERT INTO ledger_entries(payment_id, posting, account, debit_fen, credit_fen, program)"
-        " SELECT e.payment_id, 'settlement', e.account, e.debit_fen, e.credit_fen, e.program FROM unnest($3::uuid[],"
-        " $4::text[], $5::bigint[], $6::bigint[], $7::text[]) AS e(payment_id, account, debit_fen, credit_fen, program)",
+        " settled_at = now() FROM unnest($1::uuid[], $2::text[]) AS s(payment_id, reference) WHERE p.payment_id = s.payment_id) "
+        + post_entries(3),
         [payment_id for payment_id, _, _ in settled], [reference for _, reference, _ in settled],
-        [payment_id for payment_id, _ in entries], *entry_columns([entry for _, entry in entries]),
+        *posting_columns([(payment_id, "settlement", ledger.settlement(total)) for payment_id, _, total in settled]),
     )
 
 
