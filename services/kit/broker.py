@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import logging
+from itertools import chain
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 
@@ -39,3 +40,22 @@ def kafka_producer(broker: KafkaBroker) -> AIOKafkaProducer:
     than the send itself for every relayed event. FastStream 0.7 keeps it behind private attributes (the version
     is pinned; tests/integration/test_relay_handoff.py publishes through it). Raises IncorrectState before start."""
     return broker.config.producer._producer.producer
+
+
+def without_idle_sleep(subscriber, wait_ms: int) -> None:
+    """FastStream 0.7's batch subscriber sleeps a whole `batch_timeout_ms` (200 ms by default) after every empty
+    `getmany`, and whatever arrives meanwhile waits out the sleep: on a quiet system ~50 ms of every hop, and up to
+    200. Its get is replaced by one that waits in `getmany` alone (which returns as soon as records are buffered)
+    and returns nothing after `wait_ms`, so the consume loop checks whether it should stop. Pinned version, as
+    `kafka_producer`."""
+
+    async def get_msg(consumer: AIOKafkaConsumer) -> tuple:
+        messages = await consumer.getmany(timeout_ms=wait_ms, max_records=subscriber.max_records)
+        return tuple(chain.from_iterable(messages.values()))
+
+    subscriber.get_msg = get_msg
+
+
+def kafka_consumers(broker: KafkaBroker) -> list[AIOKafkaConsumer]:
+    """The started broker's aiokafka consumers, one per subscriber."""
+    return [s.consumer for s in broker.subscribers if getattr(s, "consumer", None) is not None]

@@ -10,8 +10,8 @@ from typing import Awaitable, Callable
 
 import asyncpg
 
-from services.kit import consumer, health
-from services.kit.broker import make_broker
+from services.kit import consumer, health, offsets
+from services.kit.broker import kafka_consumers, make_broker
 from services.kit.db import connect_with_retry, migrate
 from services.kit.outbox import Relay
 from services.kit.settings import Settings
@@ -73,6 +73,8 @@ async def start(spec: ServiceSpec, settings: Settings) -> ServiceContext:
     if spec.handlers:
         consumer.subscribe(ctx, spec.handlers, spec.max_batch)
     await ctx.broker.start()
+    for kafka in kafka_consumers(ctx.broker):
+        offsets.install(kafka)  # FastStream acknowledges each batch; the group coordinator hears of it a little later
     return ctx
 
 

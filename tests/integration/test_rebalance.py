@@ -26,7 +26,7 @@ from collections import Counter
 from contracts.envelope import new_envelope
 from contracts.events import ApplicationVerified, HouseholdFacts, MemberFacts, PayoutAccount, Residence
 from services.departments.civil_affairs import main as civil_affairs_main
-from services.kit import inbox
+from services.kit import broker, inbox
 from tests.integration.conftest import eventually, running
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ class Call:
 
 
 def kafka_consumers(ctx) -> list:
-    return [s.consumer for s in ctx.broker.subscribers if getattr(s, "consumer", None) is not None]
+    return broker.kafka_consumers(ctx.broker)
 
 
 def verified_partitions(ctx) -> set[int]:

@@ -168,3 +168,65 @@ def test_the_citizen_token_of_an_application_is_the_same_every_time(key, verifie
     assert tokens.citizen_token(key, APPLICATION, submitted) == first
     assert verify(verifier, first).application_id == APPLICATION
     assert tokens.citizen_token(key, uuid.uuid4(), submitted) != first
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def counting_decodes(verifier: Verifier) -> list:
+    """Each signature check the verifier makes, recorded."""
+    calls = []
+    decode = verifier._decode
+
+    def counted(*args, **kwargs):
+        calls.append(args[0])
+        return decode(*args, **kwargs)
+
+    verifier._decode = counted
+    return calls
+
+
+def test_a_token_seen_before_is_not_checked_again(key):
+    verifier = Verifier(key.public, key.kid)
+    decodes = counting_decodes(verifier)
+    token = tokens.mint(key, "caseworker", "caseworker-li", 3600)
+    first, again = verify(verifier, token), verify(verifier, token)
+    assert first == again and len(decodes) == 1
+
+
+def test_a_remembered_token_still_expires(key):
+    clock = Clock()
+    verifier = Verifier(key.public, key.kid, clock=clock)
+    token = tokens.mint(key, "operator", "x", 120, now=clock.now)
+    assert verify(verifier, token).role == "operator"
+    clock.now += 120 + tokens.CLOCK_LEEWAY_SECONDS + 1  # still within REMEMBER_SECONDS
+    assert refused(verifier, token) == "expired"
+
+
+def test_remembered_tokens_are_checked_again_after_a_while_and_bounded(key):
+    clock = Clock()
+    verifier = Verifier(key.public, key.kid, clock=clock, remember=2)
+    decodes = counting_decodes(verifier)
+    a, b, c = (tokens.mint(key, "operator", name, 86_400, now=clock.now) for name in "abc")
+    for token in (a, b, c, c, b):  # c pushed a out; b and c remembered
+        verify(verifier, token)
+    assert decodes == [a, b, c]
+    verify(verifier, a)
+    assert decodes == [a, b, c, a]
+    clock.now += tokens.REMEMBER_SECONDS + 1  # a provider's key may have been withdrawn meanwhile
+    verify(verifier, a)
+    assert decodes == [a, b, c, a, a]
+
+
+def test_a_refused_token_is_not_remembered(key):
+    verifier = Verifier(key.public, key.kid)
+    decodes = counting_decodes(verifier)
+    header, payload, signature = parts(tokens.mint(key, "operator", "x", 3600))
+    forged = assemble(header, {**payload, "role": "admin"}, signature)
+    assert refused(verifier, forged) == refused(verifier, forged) == "signature"
+    assert len(decodes) == 2
