@@ -79,12 +79,6 @@ class Supervisor:
                 self.start(child)
                 log.info("%s restarted (pid %d)", child.name, child.process.pid)
 
-    def restart_all(self) -> None:
-        """Every service stopped gracefully and started again (after the embedded broker lost its state)."""
-        log.warning("restarting every service")
-        self.stop_all()
-        self.start_all()
-
     def stop_all(self, timeout: float = 15.0) -> None:
         running = [c for c in self.children.values() if c.process and c.process.poll() is None]
         for child in running:

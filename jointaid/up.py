@@ -30,6 +30,9 @@ log = logging.getLogger("jointaid.up")
 # Tansu's cost grows with the partitions each fetch names: idle, 6 per topic kept 23% of a core busy polling, 1
 # kept 7% (see README, "The kit's cost"). One machine's broker gains nothing from more partitions than replicas.
 EMBEDDED_PARTITIONS = 2
+# With the broker gone a graceful stop has little to finish (no publish or offset commit can succeed) and its
+# clients would retry until killed: nothing is lost by a kill, the outbox and the redrive cover it.
+BROKER_LOST_STOP_SECONDS = 5.0
 
 
 def embedded_partitions(replicas: dict[str, int]) -> int:
@@ -77,8 +80,12 @@ def up(args) -> int:
         while not stop.wait(0.5):
             supervisor.restart_dead()
             if broker and broker.process.poll() is not None:
+                # Every service stops before the new broker is up. A consumer that outlived the old broker keeps its
+                # positions: on the new, empty log it would skip the first records published again, and could commit
+                # those positions for its group, so that even its restarted self skipped them.
+                supervisor.stop_all(timeout=BROKER_LOST_STOP_SECONDS)
                 restart_broker(broker, settings)
-                supervisor.restart_all()  # fresh clients: measured, a consumer can keep stale positions otherwise
+                supervisor.start_all()  # fresh clients, no committed offsets: each group reads the new log from its start
     finally:
         print("jointaid: stopping", flush=True)
         if supervisor:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 
 import asyncpg
 from opentelemetry import propagate, trace
@@ -79,6 +80,8 @@ class Relay:
         self._service = service  # its label on jointaid_events_published_total
         self._batch_size = batch_size
         self._worker = Wakeable("outbox relay", idle_poll_seconds)
+        self._idle_poll_seconds = idle_poll_seconds * 0.9  # a timed-out wait polls, whatever the clock's grain
+        self._last_poll = float("-inf")
         self._handed: list[dict] = []
         self._in_memory: set[int] = set()  # handed over, not yet marked: the poll leaves them alone
         self._poll_due = False
@@ -98,13 +101,20 @@ class Relay:
         self._worker.wake()
 
     async def run(self) -> None:
-        async def round() -> bool:
-            if self._handed:  # no poll after it unless woken for one, or idle
-                await self.publish_handed()
-                return bool(self._handed) or self._poll_due
+        await self._worker.loop(self.round)
+
+    async def round(self) -> bool:
+        """Publish what was handed over; poll when asked (`wake`), after a full poll batch, or when the last poll
+        is `idle_poll_seconds` old, however busy the hand-offs keep it. A hand-off's wake finds its rows already
+        published by an earlier round more often than not, so it polls nothing."""
+        if self._handed:
+            await self.publish_handed()
+        if self._poll_due or time.monotonic() - self._last_poll >= self._idle_poll_seconds:
             woken, self._poll_due = self._poll_due, False
-            return await self.publish_batch(idle=not woken) == self._batch_size  # a full batch: more may be waiting
-        await self._worker.loop(round)
+            self._last_poll = time.monotonic()
+            if await self.publish_batch(idle=not woken) == self._batch_size:
+                self._poll_due = True  # a full batch: more may be waiting
+        return bool(self._handed) or self._poll_due
 
     async def publish_handed(self) -> int:
         rows, self._handed = self._handed[:self._batch_size], self._handed[self._batch_size:]

@@ -2,7 +2,9 @@
 what nobody handed over: a failed publish's rows stay in the table and the poll publishes them once the broker is back."""
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 import uuid
 
 import asyncpg
@@ -130,5 +132,37 @@ async def test_a_failed_publish_leaves_the_rows_to_the_poll_which_publishes_them
         event_ids = {str(row[0]) for row in batch}
         assert await published_copies(settings, event_ids) == dict.fromkeys(event_ids, 1)
     finally:
+        await broker.stop()
+        await pool.close()
+
+
+async def test_a_row_nobody_handed_over_is_polled_while_hand_offs_keep_the_relay_busy(settings):
+    """Hand-offs wake the relay more often than its idle period, and their rows are published at once; a row left
+    in the table (a crash's leftover: nobody hands it over or wakes the relay for it) is still found by the poll."""
+    await migrate(settings.database_url, SCHEMA)
+    pool = await create_pool(settings.database_url, SCHEMA)
+    broker = make_broker(settings, "relay-probe-busy")
+    await broker.start()
+    relay = Relay(pool, broker, idle_poll_seconds=0.3)
+    running = asyncio.create_task(relay.run())
+    try:
+        leftover = rows(1)
+        async with pool.acquire() as conn, conn.transaction():
+            left_ids = await outbox.insert_for_relay(conn, leftover)  # committed, never handed over
+        handed_ids = []
+        started = time.monotonic()
+        while await unpublished(pool, left_ids) and time.monotonic() - started < 15:
+            batch = rows(1)
+            ids = await stored(pool, batch)
+            relay.hand(ids, batch)
+            handed_ids += ids
+            await asyncio.sleep(0.05)  # a hand-off every 50 ms: the relay never waits out its 0.3 s idle period
+        assert await unpublished(pool, left_ids) == 0, "the poll starved while hand-offs kept coming"
+        assert time.monotonic() - started < 5
+        await asyncio.sleep(0.3)
+        assert await unpublished(pool, handed_ids) == 0
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
         await broker.stop()
         await pool.close()
