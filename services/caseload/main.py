@@ -11,4 +11,5 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def spec(settings: Settings) -> ServiceSpec:
     reviews = ReviewWorker()  # an annual review's chunks, after its request is taken up
     return ServiceSpec(name="caseload", migrations=(MIGRATIONS,), handlers=HANDLERS,
-                       background=(reviews.run,), after_commit=(reviews.wake,))
+                       background=(reviews.run,),
+                       wake_on={"aid.review.requested.v1": reviews.wake})

@@ -125,14 +125,17 @@ async def handle(ctx: "ServiceContext", handler: Handler, event: Envelope, data:
         emitted: list[tuple] = []
         await handler(Tx(conn, ctx.name, event.application_id, emitted), event, data)
         ids = await outbox.insert_for_relay(conn, emitted)  # the event's outbox rows in one statement, as a batch's
-    committed(ctx, ids, emitted)
+    committed(ctx, ids, emitted, (event.event_type,))
     return True
 
 
-def committed(ctx: "ServiceContext", ids: list[int], rows: list[tuple]) -> None:
-    """After a commit: the relay publishes its events from memory, and workers may have work."""
+def committed(ctx: "ServiceContext", ids: list[int], rows: list[tuple], event_types) -> None:
+    """After a commit: the relay publishes its events from memory, and workers may have work (`event_types`:
+    what the batch handled)."""
     ctx.relay.hand(ids, rows)
     for wake in ctx.after_commit:
+        wake()
+    for wake in {ctx.wake_on[t] for t in event_types if t in ctx.wake_on}:
         wake()
 
 
@@ -235,7 +238,7 @@ async def apply_batch(ctx: "ServiceContext", deliveries: list[Delivery]) -> None
         for delivery in deliveries:
             await _apply_alone(ctx, delivery)
         return
-    committed(ctx, ids, emitted)
+    committed(ctx, ids, emitted, {d.event.event_type for d, done in zip(deliveries, applied) if done})
     elapsed = (time.perf_counter() - started) / len(deliveries)
     for delivery, done in zip(deliveries, applied):
         metrics.observe_processing(ctx.name, delivery.event.event_type, elapsed)

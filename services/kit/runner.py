@@ -4,9 +4,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Awaitable, Callable
+from typing import Awaitable, Callable, Mapping
 
 import asyncpg
 
@@ -30,6 +30,7 @@ class ServiceContext:
     relay: Relay | None = None
     group_id: str = ""
     after_commit: tuple[Callable[[], None], ...] = ()  # woken after each committed batch (relays, workers)
+    wake_on: Mapping[str, Callable[[], None]] = field(default_factory=dict)  # ... after a batch that handled this type
 
 
 Background = Callable[[ServiceContext], Awaitable[None]]
@@ -42,6 +43,9 @@ class ServiceSpec:
     handlers: dict[str, consumer.Handler]  # event_type -> handler
     background: tuple[Background, ...] = ()  # long-running tasks (HTTP server, sweepers)
     after_commit: tuple[Callable[[], None], ...] = ()  # e.g. wake a worker that acts on what handlers wrote
+    # event type -> a worker to wake after a batch that handled one: a worker whose work only some events make
+    # is not woken, and does not poll, after every other batch
+    wake_on: Mapping[str, Callable[[], None]] = field(default_factory=dict)
     max_batch: int = consumer.BATCH_RECORDS  # 1 when a handler has an outside effect a batch rollback would repeat
 
     @property
@@ -67,7 +71,7 @@ async def start(spec: ServiceSpec, settings: Settings) -> ServiceContext:
         log.info("%s: applied migrations %s", spec.name, ", ".join(applied))
     await migrate_telemetry(settings.database_url)  # shared operational schema for spans
     ctx = ServiceContext(spec.name, settings, make_broker(settings, spec.name), group_id=spec.group_id,
-                         after_commit=spec.after_commit)
+                         after_commit=spec.after_commit, wake_on=spec.wake_on)
     ctx.pool = await connect_with_retry(settings.database_url, spec.schema)
     ctx.relay = Relay(ctx.pool, ctx.broker, service=spec.name)
     if spec.handlers:

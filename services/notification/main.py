@@ -26,7 +26,7 @@ def spec(settings: Settings) -> ServiceSpec:
         migrations=(Path(__file__).parent / "migrations",),
         handlers=handlers(channel, settings.language, settings.referral_wait_seconds),
         background=(held.run,),
-        after_commit=(held.wake,),
+        wake_on={"aid.referral.answered.v1": held.wake},  # a held notice waits for its referrals' answers
         # a webhook POST is an outside effect: in a batch, one failing send would roll back and
         # re-send every message before it; one event per transaction keeps a failure to itself
         max_batch=1 if isinstance(channel, WebhookChannel) else consumer.BATCH_RECORDS,
