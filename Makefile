@@ -47,7 +47,7 @@ bench: install
 	$(BIN)/python -m jointaid.bench_runs $(RUNS_BENCH_ARGS)
 
 schemas: install
-	$(BIN)/python -m contracts.generate
+	$(BIN)/python -m jointaid.schemas
 	$(BIN)/python -m jointaid.kafka_acls
 
 clean:

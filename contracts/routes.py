@@ -1,12 +1,10 @@
 """Who sends and who receives each event type (feeds the AsyncAPI document).
 
 PRODUCERS is declared here (a service emits through its outbox, which has no table to read).
-CONSUMERS is read from the services themselves: each service's ServiceSpec.handlers, keyed by
-event_type, is exactly what its consumer subscribes to, so it cannot drift from the code.
+Who consumes each event type is read from the services themselves (jointaid/registry.py `consumers`): each
+service's ServiceSpec.handlers, keyed by event_type, is exactly what its consumer subscribes to.
 """
 from __future__ import annotations
-
-from functools import lru_cache
 
 DEPARTMENTS = ("civil_affairs", "medical_insurance", "red_cross")
 
@@ -53,23 +51,3 @@ PRODUCERS: dict[str, tuple[str, ...]] = {
     "aid.appeal.filed.v1": ("intake",),
     "aid.appeal.decided.v1": ("disbursement",),
 }
-
-
-@lru_cache(maxsize=1)
-def consumers() -> dict[str, tuple[str, ...]]:
-    """event_type -> the services that consume it (sorted), from each service's handlers."""
-    from jointaid.registry import spec_of
-    from services.kit.settings import SERVICES, Settings
-
-    settings = Settings(kafka_bootstrap_servers="x", database_url="x")  # never connected: only read the spec
-    found: dict[str, set[str]] = {}
-    for service in SERVICES:
-        for event_type in spec_of(service, settings).handlers:
-            found.setdefault(event_type, set()).add(service)
-    return {event_type: tuple(sorted(found[event_type])) for event_type in sorted(found)}
-
-
-def dlq_producers() -> tuple[str, ...]:
-    """Any service with a consumer may dead-letter what it cannot handle to aid.dlq."""
-    return tuple(sorted({service for services in consumers().values() for service in services}))
-

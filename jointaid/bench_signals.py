@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 from jointaid.bench_registry import id_number
 from jointaid.embedded import EmbeddedPostgres, ensure_runtime_dir
 from services.discovery import bulk
-from services.discovery.main import MIGRATIONS as DISCOVERY_MIGRATIONS
+from services.discovery.store import MIGRATIONS as DISCOVERY_MIGRATIONS
 from services.kit.db import migrate
 from services.registries.main import MIGRATIONS as REGISTRY_MIGRATIONS
 

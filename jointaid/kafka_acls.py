@@ -4,7 +4,7 @@
     python -m jointaid.kafka_acls --check  # exit 1 when the script has drifted from the code; writes nothing
 
 Who produces what comes from contracts.routes.PRODUCERS, who consumes what from each service's
-handlers (contracts.routes.consumers), the consumer group from its ServiceSpec. A generated
+handlers (jointaid.registry.consumers), the consumer group from its ServiceSpec. A generated
 kafka-acls.sh script rather than an admin-client call because aiokafka 0.14's AIOKafkaAdminClient
 has no create_acls (only the wire structs), while the Apache Kafka image ships kafka-acls.sh, the
 tool operators already use; the script is reviewed in diffs like the other generated contracts.
@@ -20,6 +20,7 @@ from pathlib import Path
 
 from contracts import routes
 from contracts.topics import ALL_TOPICS, DLQ
+from jointaid import registry
 from jointaid.registry import spec_of
 from services.kit.consumer import topic_of
 from services.kit.settings import SERVICES, Settings
@@ -66,12 +67,12 @@ def bindings() -> dict[str, tuple[Acl, ...]]:
     """principal name -> its ACLs, sorted. WRITE what it produces, plus aid.dlq when it consumes (it
     dead-letters there); READ what it consumes and its own group; IDEMPOTENT_WRITE on the cluster (compose's
     producers are idempotent). The metrics reader may also DESCRIBE the other topics and groups (offsets only)."""
-    consumed, groups = routes.consumers(), group_ids()
+    consumed, groups = registry.consumers(), group_ids()
     result: dict[str, tuple[Acl, ...]] = {}
     for service in SERVICES + outside_producers():
         user = principal(service)
         writes = {topic_of(event) for event, who in routes.PRODUCERS.items() if service in who}
-        if service in routes.dlq_producers():
+        if service in registry.dlq_producers():
             writes.add(DLQ)
         reads = {topic_of(event) for event, who in consumed.items() if service in who}
         acls = {Acl(user, "Write", "topic", topic) for topic in writes}

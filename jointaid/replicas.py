@@ -8,7 +8,7 @@ from __future__ import annotations
 from aiokafka.admin import AIOKafkaAdminClient
 from faststream.security import BaseSecurity
 
-from contracts import routes
+from jointaid import registry
 from services.kit.consumer import topic_of
 from services.kit.kafka_security import client_options
 
@@ -36,7 +36,7 @@ def process_names(counts: dict[str, int]) -> dict[str, str]:
 
 
 def topics_read(service: str) -> set[str]:
-    return {topic_of(event_type) for event_type, services in routes.consumers().items() if service in services}
+    return {topic_of(event_type) for event_type, services in registry.consumers().items() if service in services}
 
 
 def too_few_partitions(counts: dict[str, int], partitions: dict[str, int]) -> list[str]:

@@ -28,7 +28,7 @@ from contracts.registry import Refusal
 from contracts.signals import SignalLine
 from services.caseload.bulk import collector_paused, rule_of
 from services.discovery import signal_file, store
-from services.discovery.main import MIGRATIONS
+from services.discovery.store import MIGRATIONS
 from services.discovery.rules import Params
 from services.discovery.signal_file import UnreadableFile
 from services.kit.db import migrate

@@ -13,6 +13,7 @@ import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Iterable
 
 import asyncpg
@@ -25,6 +26,8 @@ from contracts.topics import LEAD_RAISED
 from services.discovery import figures, rules
 from services.discovery.signal_file import STAGED
 from services.kit import outbox
+
+MIGRATIONS = Path(__file__).parent / "migrations"  # this schema's tables
 
 PRODUCER = "discovery"
 RAISED = "aid.lead.raised.v1"

@@ -31,7 +31,7 @@ from services.kit.broker import without_idle_sleep
 from services.kit.db import CONNECTION_ERRORS
 
 if TYPE_CHECKING:
-    from services.kit.runner import ServiceContext
+    from services.kit.context import ServiceContext
 
 log = logging.getLogger(__name__)
 HANDLER_ATTEMPTS = 3

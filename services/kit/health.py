@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse
 from services.kit import metrics
 
 if TYPE_CHECKING:
-    from services.kit.runner import ServiceContext
+    from services.kit.context import ServiceContext
 
 READY_TIMEOUT = 2.0  # seconds per check; a probe's timeoutSeconds must allow both (deploy/k8s: 5)
 

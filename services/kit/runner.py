@@ -8,10 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Awaitable, Callable, Mapping
 
-import asyncpg
-
 from services.kit import consumer, health, offsets
 from services.kit.broker import kafka_consumers, make_broker
+from services.kit.context import ServiceContext
 from services.kit.db import connect_with_retry, migrate
 from services.kit.outbox import Relay
 from services.kit.settings import Settings
@@ -19,18 +18,6 @@ from services.kit.span_store import migrate_telemetry
 from services.kit.telemetry import setup_tracing, span_store
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class ServiceContext:
-    name: str
-    settings: Settings
-    broker: object
-    pool: asyncpg.Pool | None = None
-    relay: Relay | None = None
-    group_id: str = ""
-    after_commit: tuple[Callable[[], None], ...] = ()  # woken after each committed batch (relays, workers)
-    wake_on: Mapping[str, Callable[[], None]] = field(default_factory=dict)  # ... after a batch that handled this type
 
 
 Background = Callable[[ServiceContext], Awaitable[None]]

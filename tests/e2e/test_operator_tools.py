@@ -10,7 +10,7 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 
 from jointaid.embedded import broker_address, running_url
-from contracts import routes
+from jointaid import registry
 from tests.conftest import EXAMPLES
 from tests.e2e.conftest import ROOT
 
@@ -39,7 +39,7 @@ def test_poison_message_is_dead_lettered_and_the_partition_keeps_flowing(system)
     before = len(dead_letters(system))
     key = b"00000000-0000-0000-0000-00000000beef"  # same partition, whatever the count, for every poison copy
     asyncio.run(publish_raw(broker_address(system.data_dir), "aid.decision.made", b'{"not": "an envelope"}', key))
-    consumers = set(routes.consumers()["aid.decision.made.v1"])  # every service that reads the topic
+    consumers = set(registry.consumers()["aid.decision.made.v1"])  # every service that reads the topic
     deadline = time.monotonic() + 30
     while len(dead_letters(system)) < before + len(consumers) and time.monotonic() < deadline:
         time.sleep(0.5)

@@ -11,7 +11,7 @@ import pytest
 
 from services.caseload.main import MIGRATIONS as CASELOAD_MIGRATIONS
 from services.discovery import bulk
-from services.discovery.main import MIGRATIONS as DISCOVERY_MIGRATIONS
+from services.discovery.store import MIGRATIONS as DISCOVERY_MIGRATIONS
 from services.intake import main as intake_main
 from services.kit.db import migrate
 from services.registries.main import MIGRATIONS as REGISTRY_MIGRATIONS

@@ -17,6 +17,7 @@ import yaml
 from faststream.security import SASLScram512
 
 from contracts import routes
+from jointaid import registry
 from contracts.topics import ALL_TOPICS, DLQ
 from jointaid import kafka_acls
 from jointaid.cli import parser as cli_parser
@@ -361,7 +362,7 @@ def test_acls_grant_a_service_exactly_what_it_produces_and_consumes(service):
     granted = kafka_acls.parse_script((ROOT / kafka_acls.SCRIPT_PATH).read_text(encoding="utf-8"))
     mine = {acl for acl in granted if acl.principal == f"User:{service}"}
     produced = {topic_of(event) for event, who in routes.PRODUCERS.items() if service in who}
-    consumed = {topic_of(event) for event, who in routes.consumers().items() if service in who}
+    consumed = {topic_of(event) for event, who in registry.consumers().items() if service in who}
     consumer = bool(consumed)
 
     def names(operation: str, kind: str) -> set[str]:

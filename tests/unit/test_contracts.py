@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from contracts import generate, routes, topics
+from contracts import routes, topics
+from jointaid import registry, schemas
 from contracts.envelope import Envelope, new_envelope
 from contracts.events import EVENT_MODELS, CaseEscalated
 from services.kit.consumer import topic_of
@@ -19,12 +20,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def rendered() -> dict[str, str]:
-    return generate.render_all()
+    return schemas.render_all()
 
 
 @pytest.fixture(scope="module")
 def doc(rendered) -> dict:
-    return json.loads(rendered[generate.ASYNCAPI_PATH])
+    return json.loads(rendered[schemas.ASYNCAPI_PATH])
 
 
 # ---- (a) no drift ---------------------------------------------------------------------------
@@ -32,34 +33,34 @@ def doc(rendered) -> dict:
 def test_committed_contracts_match_the_models(rendered):
     drifted = [path for path, content in rendered.items()
                if not (ROOT / path).is_file() or (ROOT / path).read_bytes() != content.encode("utf-8")]
-    stale = generate.stale_files(ROOT)
+    stale = schemas.stale_files(ROOT)
     assert not drifted and not stale, (
-        "contracts drifted from the models; run `make schemas` (python -m contracts.generate) and commit the result.\n"
+        "contracts drifted from the models; run `make schemas` (python -m jointaid.schemas) and commit the result.\n"
         f"drifted: {drifted}\nstale: {stale}"
     )
 
 
 def test_rendering_is_deterministic_and_canonical(rendered):
-    assert generate.render_all() == rendered
+    assert schemas.render_all() == rendered
     for path, content in rendered.items():
         assert content.endswith("}\n"), path
         assert content == json.dumps(json.loads(content), indent=2, sort_keys=True, ensure_ascii=False) + "\n", path
 
 
 def test_check_mode_reports_drift_without_writing(tmp_path, capsys):
-    assert generate.drifted(ROOT) == []
-    (tmp_path / generate.SCHEMAS_DIR).mkdir(parents=True)
-    (tmp_path / generate.SCHEMAS_DIR / "old.json").write_text("{}\n")
-    bad = generate.drifted(tmp_path)
-    assert set(bad) == set(generate.render_all()) | {f"{generate.SCHEMAS_DIR}/old.json"}
-    assert sorted(p.name for p in (tmp_path / generate.SCHEMAS_DIR).iterdir()) == ["old.json"]
+    assert schemas.drifted(ROOT) == []
+    (tmp_path / schemas.SCHEMAS_DIR).mkdir(parents=True)
+    (tmp_path / schemas.SCHEMAS_DIR / "old.json").write_text("{}\n")
+    bad = schemas.drifted(tmp_path)
+    assert set(bad) == set(schemas.render_all()) | {f"{schemas.SCHEMAS_DIR}/old.json"}
+    assert sorted(p.name for p in (tmp_path / schemas.SCHEMAS_DIR).iterdir()) == ["old.json"]
 
 
 # ---- (b) every event type is published ------------------------------------------------------
 
 @pytest.mark.parametrize("event_type", sorted(EVENT_MODELS))
 def test_every_event_type_has_a_schema_and_a_topic(event_type, rendered):
-    path = f"{generate.SCHEMAS_DIR}/{event_type}.json"
+    path = f"{schemas.SCHEMAS_DIR}/{event_type}.json"
     assert path in rendered and (ROOT / path).is_file()
     assert topic_of(event_type) in topics.ALL_TOPICS
     schema = json.loads(rendered[path])
@@ -77,9 +78,9 @@ def test_every_event_type_has_a_schema_and_a_topic(event_type, rendered):
 
 def test_envelope_and_application_schemas_are_published(rendered):
     for name in ("envelope", "application"):
-        schema = json.loads(rendered[f"{generate.SCHEMAS_DIR}/{name}.json"])
+        schema = json.loads(rendered[f"{schemas.SCHEMAS_DIR}/{name}.json"])
         assert schema["$id"] and schema["title"] and schema["$schema"]
-    assert json.loads(rendered[f"{generate.SCHEMAS_DIR}/application.json"])["title"] == "ApplicationIn"
+    assert json.loads(rendered[f"{schemas.SCHEMAS_DIR}/application.json"])["title"] == "ApplicationIn"
 
 
 def test_internal_schema_refs_resolve(rendered):
@@ -94,7 +95,7 @@ def test_internal_schema_refs_resolve(rendered):
                 yield from refs(value)
 
     for path, content in rendered.items():
-        if path == generate.ASYNCAPI_PATH:
+        if path == schemas.ASYNCAPI_PATH:
             continue
         schema = json.loads(content)
         for ref in refs(schema):
@@ -126,7 +127,7 @@ def test_asyncapi_has_a_channel_per_topic_and_event_type(doc):
         assert event_type in channel["messages"]
         message = _resolve(doc, channel["messages"][event_type]["$ref"])
         schema_ref = message["payload"]["schema"]["$ref"]
-        assert (ROOT / "contracts" / schema_ref).resolve() == (ROOT / generate.SCHEMAS_DIR / f"{event_type}.json").resolve()
+        assert (ROOT / "contracts" / schema_ref).resolve() == (ROOT / schemas.SCHEMAS_DIR / f"{event_type}.json").resolve()
         assert "application_id" in message["bindings"]["kafka"]["key"]["description"]
 
 
@@ -144,7 +145,7 @@ def test_asyncapi_operations_match_producers_and_consumers(doc):
         return {op["tags"][0]["name"] for op in operations.values()
                 if op["action"] == action and _resolve(doc, op["channel"]["$ref"])["address"] == topic}
 
-    consumers = routes.consumers()
+    consumers = registry.consumers()
     assert consumers, "no service declares handlers"
     for event_type, services in consumers.items():
         assert event_type in EVENT_MODELS
@@ -153,11 +154,11 @@ def test_asyncapi_operations_match_producers_and_consumers(doc):
         assert set(services) <= receivers
     for event_type in EVENT_MODELS:
         assert ops("send", topic_of(event_type)) >= set(routes.PRODUCERS[event_type]), event_type
-    assert ops("send", topics.DLQ) == set(routes.dlq_producers())
+    assert ops("send", topics.DLQ) == set(registry.dlq_producers())
 
 
 def test_consumers_are_read_from_the_services():
-    consumers = routes.consumers()
+    consumers = registry.consumers()
     assert "verification" in consumers["aid.application.submitted.v1"]
     assert {"medical_insurance", "red_cross", "disbursement"} <= set(consumers["aid.decision.made.v1"])
     assert set(routes.PRODUCERS) == set(EVENT_MODELS)

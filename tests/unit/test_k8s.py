@@ -17,7 +17,7 @@ import pytest
 import yaml
 from faststream.security import SASLScram512
 
-from contracts import routes
+from jointaid import registry
 from jointaid import kafka_acls
 from jointaid.cli import parser as cli_parser
 from services.kit import health
@@ -71,7 +71,7 @@ def kafka_secret(user: str) -> str:
 
 
 def consumed(service: str) -> set[str]:
-    return {topic_of(event) for event, who in routes.consumers().items() if service in who}
+    return {topic_of(event) for event, who in registry.consumers().items() if service in who}
 
 
 def container(workload: dict) -> dict:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from contracts import routes
+from jointaid import registry
 from contracts.topics import DLQ
 from jointaid import kafka_acls
 from jointaid.kafka_acls import Acl
@@ -25,14 +26,14 @@ def test_a_service_writes_only_what_it_produces_and_the_dlq():
     for service in SERVICES:
         acls = kafka_acls.bindings()[service]
         produced = {topic_of(event) for event, who in routes.PRODUCERS.items() if service in who}
-        assert by_operation(acls, "Write") == produced | ({DLQ} if service in routes.dlq_producers() else set())
+        assert by_operation(acls, "Write") == produced | ({DLQ} if service in registry.dlq_producers() else set())
 
 
 def test_a_consumer_reads_its_topics_and_its_own_group():
     groups = kafka_acls.group_ids()
     for service in SERVICES:
         acls = kafka_acls.bindings()[service]
-        consumed = {topic_of(event) for event, who in routes.consumers().items() if service in who}
+        consumed = {topic_of(event) for event, who in registry.consumers().items() if service in who}
         assert by_operation(acls, "Read") == consumed
         assert by_operation(acls, "Read", "group") == ({groups[service]} if consumed else set())
         assert groups[service] == service  # the runner's group id
