@@ -36,11 +36,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 HANDLER_ATTEMPTS = 3
 BATCH_RECORDS = 200
-# Tansu answers a fetch of one partition as soon as data arrives (2-3 ms), but a fetch naming several holds on
-# for a good part of the wait (measured: 1000 ms wait -> ~130 ms, 300 -> ~85, 100 -> ~13), so this bounds each hop's latency.
-# Measured (make bench, 2 cores): 500 ms -> ~2 s per idle application, 61 apps/s under load;
-# 100 ms -> ~0.4 s, ~55 apps/s; 20 ms -> ~0.2 s, ~46 apps/s (more, smaller fetches and batches).
-FETCH_MAX_WAIT_MS = 100
+# The fetch wait (Settings.fetch_wait_ms, JOINTAID_FETCH_WAIT_MS). Tansu answers a fetch of one partition as soon as
+# data arrives (2-3 ms), but holds a fetch naming several for a good part of the wait (measured: 1000 ms wait ->
+# ~130 ms, 300 -> ~85, 100 -> ~13): a linger at every hop. Measured (bench, 2 cores, no FastStream idle sleep):
+# 100 ms -> 37.3 ms CPU/app at 50/s, 27.9 at saturation (58.9 apps/s), quiet p50 0.24 s; 250 ms -> 27.9-29.4 at
+# 50/s (same p99), 20.9 at saturation (74.6 apps/s), quiet p50 0.55 s; 500 ms -> 23.8 at 50/s but p99 1.8 s.
 IDLE_GET_MS = 1000  # how long an empty get waits for records before the consume loop looks whether to stop
 tracer = trace.get_tracer("jointaid.consumer")
 
@@ -170,7 +170,7 @@ def subscribe(ctx: "ServiceContext", handlers: dict[str, Handler], max_batch: in
 
     subscriber = ctx.broker.subscriber(
         *wanted, group_id=ctx.group_id, auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR,
-        batch=True, max_records=max_batch, fetch_max_wait_ms=FETCH_MAX_WAIT_MS, decoder=raw_records,
+        batch=True, max_records=max_batch, fetch_max_wait_ms=ctx.settings.fetch_wait_ms, decoder=raw_records,
     )
     subscriber(consume)
     without_idle_sleep(subscriber, IDLE_GET_MS)
