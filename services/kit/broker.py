@@ -8,6 +8,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 
+from services.kit.fetch_wait import LoadFollowingWait
 from services.kit.kafka_security import security
 from services.kit.metrics import REGISTRY
 from services.kit.settings import Settings
@@ -42,16 +43,22 @@ def kafka_producer(broker: KafkaBroker) -> AIOKafkaProducer:
     return broker.config.producer._producer.producer
 
 
-def without_idle_sleep(subscriber, wait_ms: int) -> None:
+def without_idle_sleep(subscriber, wait_ms: int, fetch_wait: LoadFollowingWait | None = None) -> None:
     """FastStream 0.7's batch subscriber sleeps a whole `batch_timeout_ms` (200 ms by default) after every empty
     `getmany`, and whatever arrives meanwhile waits out the sleep: on a quiet system ~50 ms of every hop, and up to
     200. Its get is replaced by one that waits in `getmany` alone (which returns as soon as records are buffered)
-    and returns nothing after `wait_ms`, so the consume loop checks whether it should stop. Pinned version, as
-    `kafka_producer`."""
+    and returns nothing after `wait_ms`, so the consume loop checks whether it should stop. `fetch_wait` sets the
+    consumer's fetch wait from what the gets bring (aiokafka's fetcher reads it for every request). Pinned version,
+    as `kafka_producer`."""
 
     async def get_msg(consumer: AIOKafkaConsumer) -> tuple:
-        messages = await consumer.getmany(timeout_ms=wait_ms, max_records=subscriber.max_records)
-        return tuple(chain.from_iterable(messages.values()))
+        if fetch_wait is not None:
+            consumer._fetcher._fetch_max_wait_ms = fetch_wait.wait_ms
+        messages = tuple(chain.from_iterable(
+            (await consumer.getmany(timeout_ms=wait_ms, max_records=subscriber.max_records)).values()))
+        if fetch_wait is not None:
+            fetch_wait.observe(len(messages))
+        return messages
 
     subscriber.get_msg = get_msg
 

@@ -28,6 +28,7 @@ from contracts.envelope import Envelope, new_envelope
 from contracts.events import EVENT_MODELS
 from services.kit import inbox, metrics, outbox, tracing
 from services.kit.broker import without_idle_sleep
+from services.kit.fetch_wait import LoadFollowingWait
 from services.kit.db import CONNECTION_ERRORS
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ BATCH_RECORDS = 200
 # ~130 ms, 300 -> ~85, 100 -> ~13): a linger at every hop. Measured (bench, 2 cores, no FastStream idle sleep):
 # 100 ms -> 37.3 ms CPU/app at 50/s, 27.9 at saturation (58.9 apps/s), quiet p50 0.24 s; 250 ms -> 27.9-29.4 at
 # 50/s (same p99), 20.9 at saturation (74.6 apps/s), quiet p50 0.55 s; 500 ms -> 23.8 at 50/s but p99 1.8 s.
+# Hence a wait that follows the load (services/kit/fetch_wait.py): 100 ms while quiet, this one while busy.
 IDLE_GET_MS = 1000  # how long an empty get waits for records before the consume loop looks whether to stop
 tracer = trace.get_tracer("jointaid.consumer")
 
@@ -173,7 +175,7 @@ def subscribe(ctx: "ServiceContext", handlers: dict[str, Handler], max_batch: in
         batch=True, max_records=max_batch, fetch_max_wait_ms=ctx.settings.fetch_wait_ms, decoder=raw_records,
     )
     subscriber(consume)
-    without_idle_sleep(subscriber, IDLE_GET_MS)
+    without_idle_sleep(subscriber, IDLE_GET_MS, LoadFollowingWait(ctx.settings.fetch_wait_ms))
 
 
 async def raw_records(message) -> tuple:

@@ -28,7 +28,7 @@ ENV_VARS = {
     "DATABASE_URL": "PostgreSQL URL (required for `jointaid run`)",
     "JOINTAID_ENABLE_IDEMPOTENCE": "1 to turn on the idempotent producer (Apache Kafka); Tansu refuses it",
     "JOINTAID_LOOP": "a service's event loop: uvloop (default) or asyncio (the standard library's)",
-    "JOINTAID_FETCH_WAIT_MS": "how long a consumer's fetch may wait at the broker for records (default 250; 10-5000): longer waits make bigger batches and less CPU per event, shorter ones quicker hops on a quiet system",
+    "JOINTAID_FETCH_WAIT_MS": "how long a busy consumer's fetch may wait at the broker for records (default 250; 10-5000): longer waits make bigger batches and less CPU per event; a quiet consumer waits 100 at most (services/kit/fetch_wait.py)",
     "JOINTAID_PARTITIONS": "partitions per topic when topics are created (default 6; `jointaid up` on its embedded broker: 2, or the largest --replicas)",
     "JOINTAID_POLICY": "the policy: a file (one version) or a directory (every *.toml a version; default policies/)",
     "JOINTAID_HTTP_HOST": "intake's listen address (default 127.0.0.1)",
@@ -171,7 +171,7 @@ class Settings:
     referral_wait_seconds: float = 30.0
     log_level: str = "INFO"
     loop: str = "uvloop"  # a service's event loop (LOOPS)
-    fetch_wait_ms: int = 250  # a consumer's fetch wait at the broker (see consumer.py)
+    fetch_wait_ms: int = 250  # a busy consumer's fetch wait at the broker (services/kit/fetch_wait.py)
     otlp_endpoint: str | None = None
     language: str = "zh"
     notify_webhook_url: str | None = None

@@ -119,5 +119,8 @@ async def test_an_empty_get_returns_at_once_without_sleeping(settings, monkeypat
 class _Empty:
     """A consumer with nothing to give (what `getmany` answers when its wait runs out)."""
 
+    def __init__(self) -> None:
+        self._fetcher = type("Fetcher", (), {"_fetch_max_wait_ms": 0})()  # where the get sets the fetch wait
+
     async def getmany(self, timeout_ms, max_records):
         return {}
