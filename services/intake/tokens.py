@@ -20,8 +20,8 @@ import time
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Callable
 from pathlib import Path
+from typing import Callable
 
 import jwt
 from cryptography.hazmat.primitives import serialization

@@ -43,7 +43,7 @@ def kafka_producer(broker: KafkaBroker) -> AIOKafkaProducer:
     return broker.config.producer._producer.producer
 
 
-def without_idle_sleep(subscriber, wait_ms: int, fetch_wait: LoadFollowingWait | None = None) -> None:
+def without_idle_sleep(subscriber, wait_ms: int, fetch_wait: LoadFollowingWait) -> None:
     """FastStream 0.7's batch subscriber sleeps a whole `batch_timeout_ms` (200 ms by default) after every empty
     `getmany`, and whatever arrives meanwhile waits out the sleep: on a quiet system ~50 ms of every hop, and up to
     200. Its get is replaced by one that waits in `getmany` alone (which returns as soon as records are buffered)
@@ -52,12 +52,10 @@ def without_idle_sleep(subscriber, wait_ms: int, fetch_wait: LoadFollowingWait |
     as `kafka_producer`."""
 
     async def get_msg(consumer: AIOKafkaConsumer) -> tuple:
-        if fetch_wait is not None:
-            consumer._fetcher._fetch_max_wait_ms = fetch_wait.wait_ms
+        consumer._fetcher._fetch_max_wait_ms = fetch_wait.wait_ms
         messages = tuple(chain.from_iterable(
             (await consumer.getmany(timeout_ms=wait_ms, max_records=subscriber.max_records)).values()))
-        if fetch_wait is not None:
-            fetch_wait.observe(len(messages))
+        fetch_wait.observe(len(messages))
         return messages
 
     subscriber.get_msg = get_msg

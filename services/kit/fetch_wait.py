@@ -25,9 +25,9 @@ class LoadFollowingWait:
     def observe(self, records: int) -> int:
         """Count a get's records; returns the wait the next fetches should use."""
         self._records += records
-        elapsed = self.clock() - self._since
-        if elapsed >= self.window:
-            busy = self._records / elapsed >= self.busy_per_second
+        now = self.clock()
+        if now - self._since >= self.window:
+            busy = self._records / (now - self._since) >= self.busy_per_second
             self.wait_ms = self.busy_ms if busy else self.quiet_ms
-            self._since, self._records = self.clock(), 0
+            self._since, self._records = now, 0
         return self.wait_ms

@@ -80,7 +80,6 @@ class Relay:
         self._service = service  # its label on jointaid_events_published_total
         self._batch_size = batch_size
         self._worker = Wakeable("outbox relay", idle_poll_seconds)
-        self._idle_poll_seconds = idle_poll_seconds * 0.9  # a timed-out wait polls, whatever the clock's grain
         self._last_poll = float("-inf")
         self._handed: list[dict] = []
         self._in_memory: set[int] = set()  # handed over, not yet marked: the poll leaves them alone
@@ -109,7 +108,8 @@ class Relay:
         published by an earlier round more often than not, so it polls nothing."""
         if self._handed:
             await self.publish_handed()
-        if self._poll_due or time.monotonic() - self._last_poll >= self._idle_poll_seconds:
+        # 0.9: a wait that timed out polls, whatever the clock's grain
+        if self._poll_due or time.monotonic() - self._last_poll >= 0.9 * self._worker.idle_seconds:
             woken, self._poll_due = self._poll_due, False
             self._last_poll = time.monotonic()
             if await self.publish_batch(idle=not woken) == self._batch_size:
