@@ -125,11 +125,24 @@ class FlakyRail(InProcessRail):
         self.failures = failures
         self.calls = 0
 
-    async def settle(self, conn, payment_id, account_number, amount_fen):
+    async def settle_many(self, conn, payments):
         self.calls += 1
         if self.calls <= self.failures:
-            raise RailError("bank timeout")
-        return await super().settle(conn, payment_id, account_number, amount_fen)
+            return [RailError("bank timeout") for _ in payments]
+        return await super().settle_many(conn, payments)
+
+
+class OneByOneRail:
+    """A rail with `settle` only (no round at once), refusing one account after it wrote: the savepoint undoes it."""
+
+    def __init__(self, refused: str):
+        self.inner, self.refused = InProcessRail(), refused
+
+    async def settle(self, conn, payment_id, account_number, amount_fen):
+        reference = await self.inner.settle(conn, payment_id, account_number, amount_fen)
+        if account_number == self.refused:
+            raise RailError("refused after writing")
+        return reference
 
 
 async def complete(ctx, table, application_id, account="6217000012345678"):
@@ -169,6 +182,39 @@ async def test_rail_refusing_the_account_escalates_after_the_last_retry(settings
         assert await topics_of(ctx, application_id) == ["aid.payment.failed"] * 3 + ["aid.case.escalated"]
         finals = await ctx.pool.fetch("SELECT payload FROM outbox WHERE application_id = $1 AND topic = 'aid.payment.failed' ORDER BY id", application_id)
         assert [json.loads(r["payload"])["data"]["final"] for r in finals] == [False, False, True]
+
+
+async def test_one_round_pays_some_and_refuses_others(settings):
+    """A round's payments go to the rail at once: the refused account's payment fails its attempt, the others settle."""
+    refused = "6217000099990000"
+    settler = Settler(InProcessRail(frozenset({refused})), attempts=3, backoff_seconds=60)
+    good, bad = uuid.uuid4(), uuid.uuid4()
+    async with direct("disbursement", settings) as ctx:
+        await complete(ctx, handlers(3600), good)
+        await complete(ctx, handlers(3600), bad, refused)
+        assert await settler.settle_due(ctx) == 2
+        rows = {r["application_id"]: r for r in await ctx.pool.fetch(
+            "SELECT p.application_id, p.status, p.attempts, count(s.payment_id) AS settlements FROM payments p"
+            " LEFT JOIN rail_settlements s USING (payment_id) WHERE p.application_id = ANY($1::uuid[])"
+            " GROUP BY 1, 2, 3", [good, bad])}
+        assert (rows[good]["status"], rows[good]["attempts"], rows[good]["settlements"]) == ("settled", 1, 1)
+        assert (rows[bad]["status"], rows[bad]["attempts"], rows[bad]["settlements"]) == ("pending", 1, 0)
+        assert await topics_of(ctx, good) == ["aid.payment.issued"]
+        assert await topics_of(ctx, bad) == ["aid.payment.failed"]
+
+
+async def test_a_rail_without_rounds_is_paid_one_by_one_under_savepoints(settings):
+    refused = "6217000099990000"
+    settler = Settler(OneByOneRail(refused), attempts=3, backoff_seconds=60)
+    good, bad = uuid.uuid4(), uuid.uuid4()
+    async with direct("disbursement", settings) as ctx:
+        await complete(ctx, handlers(3600), good)
+        await complete(ctx, handlers(3600), bad, refused)
+        assert await settler.settle_due(ctx) == 2
+        settled = await ctx.pool.fetch("SELECT p.application_id FROM rail_settlements JOIN payments p USING (payment_id)"
+                                       " WHERE p.application_id = ANY($1::uuid[])", [good, bad])
+        assert [r["application_id"] for r in settled] == [good]  # the refused one's write was rolled back
+        assert await topics_of(ctx, bad) == ["aid.payment.failed"]
 
 
 async def test_a_crash_after_the_rail_paid_does_not_pay_twice(settings):
