@@ -14,7 +14,6 @@ from contracts.application import ApplicationIn
 from contracts.events import AdvanceRequested, PayoutAccount
 from services.departments.civil_affairs.advance import advance_of
 from services.intake.tokens import Principal
-from services.kit.consumer import Tx
 from services.kit.policy import policy_on, today_in_shanghai
 
 RULE = "urgent_by_caseworker"
@@ -34,26 +33,28 @@ def advance_payment_id(application_id: uuid.UUID) -> uuid.UUID:
     return uuid.uuid5(application_id, "advance")
 
 
-async def request(tx: Tx, application: ApplicationIn, registrar: Principal | None) -> int:
-    """For an urgent application: the advance's event, view row and handler; the advance (0: none due)."""
+def planned(application: ApplicationIn, application_id: uuid.UUID) -> AdvanceRequested | None:
+    """The advance an urgent application asks for, as its event's data; None when it is not urgent or none is due
+    (below the first tier, or a residence temporary assistance does not serve: the decision follows as usual)."""
     if application.urgent is None:
-        return 0
-    conn, application_id = tx.conn, tx.application_id
-    if registrar is not None:
-        await record_handler(conn, application_id, registrar.subject, "marked urgent")
+        return None
     amount, hardship = advance_of(application, policy_on(today_in_shanghai()))
     if amount == 0:
-        return 0  # below the first tier, or a residence temporary assistance does not serve: the decision follows as usual
-    payment_id = advance_payment_id(application_id)
+        return None
     account = PayoutAccount(kind=application.payout_account.kind.value, number=application.payout_account.number)
-    data = AdvanceRequested(payment_id=payment_id, amount_fen=amount, urgent_kind=application.urgent.kind.value,
-                            hardship_fen=hardship, payout_account=account, language=application.language,
-                            requested_at=datetime.now(timezone.utc))
-    await tx.emit("aid.advance.requested.v1", data)
-    await conn.execute(
-        "INSERT INTO application_payments(payment_id, application_id, kind, total_fen, status) VALUES ($1, $2, 'advance', $3, 'pending')",
-        payment_id, application_id, amount)
-    return amount
+    return AdvanceRequested(payment_id=advance_payment_id(application_id), amount_fen=amount,
+                            urgent_kind=application.urgent.kind.value, hardship_fen=hardship, payout_account=account,
+                            language=application.language, requested_at=datetime.now(timezone.utc))
+
+
+async def record(conn, application_id: uuid.UUID, registrar: Principal | None, advance: AdvanceRequested | None) -> None:
+    """Beside an urgent application (in its transaction): who marked it (a handler: they may not approve its
+    payment), and the advance's view row (pending). Its event goes with the submission's (`planned`)."""
+    if registrar is not None:
+        await record_handler(conn, application_id, registrar.subject, "marked urgent")
+    if advance is not None:
+        await conn.execute("INSERT INTO application_payments(payment_id, application_id, kind, total_fen, status)"
+                           " VALUES ($1, $2, 'advance', $3, 'pending')", advance.payment_id, application_id, advance.amount_fen)
 
 
 async def record_handler(conn, application_id: uuid.UUID, subject: str, what: str) -> None:

@@ -80,7 +80,7 @@ def create_app(ctx) -> FastAPI:
                     return refused
             handed: list = []  # the events, published from memory once committed (the relay's hand-off)
             try:
-                async with ctx.pool.acquire() as conn, conn.transaction():
+                async with ctx.pool.acquire() as conn:  # one statement (atomic) unless urgent: store.submit
                     application_id, created, submitted_at = await store.submit(conn, application, current_trace_id(), idempotency_key,
                                                                  registrar if registrar and registrar.role != "citizen" else None,
                                                                  handed)

@@ -21,47 +21,66 @@ class IdempotencyConflict(Exception):
     """The key was used before with a different body."""
 
 
-def request_hash(application: ApplicationIn) -> str:
-    canonical = json.dumps(application.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+def request_hash(submission: dict) -> str:
+    """The submission's (`ApplicationIn.model_dump(mode="json")`) digest, for its idempotency key."""
+    canonical = json.dumps(submission, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# The application, its idempotency key (when given) and its events in one statement: atomic on its own, so a plain
+# submission needs no BEGIN and COMMIT around it (five round trips became one). With a key used before, the
+# application and its events are not inserted, and the key's first use is answered.
+_WITH_KEY = ("WITH key AS (INSERT INTO idempotency_keys(key, request_hash, application_id) VALUES ($6, $7, $1)"
+             " ON CONFLICT (key) DO UPDATE SET key = EXCLUDED.key RETURNING request_hash, application_id),"
+             " app AS (INSERT INTO applications(application_id, status, status_rank, submission, trace_id, registered_by,"
+             " registered_role) SELECT $1, 'submitted', 0, $2, $3, $4, $5 FROM key WHERE key.application_id = $1"
+             " RETURNING submitted_at), " + outbox.stored_ctes(8, "EXISTS (SELECT 1 FROM app)") +
+             " SELECT k.request_hash, k.application_id, coalesce((SELECT submitted_at FROM app), (SELECT submitted_at"
+             " FROM applications a WHERE a.application_id = k.application_id)) AS submitted_at, s.id, s.event_id"
+             " FROM key k LEFT JOIN stored s ON true")
+_WITHOUT_KEY = ("WITH app AS (INSERT INTO applications(application_id, status, status_rank, submission, trace_id,"
+                " registered_by, registered_role) VALUES ($1, 'submitted', 0, $2, $3, $4, $5) RETURNING submitted_at), "
+                + outbox.stored_ctes(6) + " SELECT $1::uuid AS application_id, (SELECT submitted_at FROM app) AS"
+                " submitted_at, s.id, s.event_id FROM stored s")
 
 
 async def submit(conn: asyncpg.Connection, application: ApplicationIn, trace_id: str | None,
                  idempotency_key: str | None, registrar: Principal | None = None,
                  handed: list | None = None) -> tuple[uuid.UUID, bool, datetime]:
-    """Store the application and its submitted event; (id, created, submitted_at). Call inside a transaction.
-    `registrar` is the staff member who registered it for the household (None: the citizen applied).
-    `handed`: receives the events' (outbox ids, rows), for the caller to hand to the relay once committed."""
+    """Store the application and its submitted event (an urgent one's advance request before it); (id, created,
+    submitted_at). One statement, unless the application is urgent: then its handler and advance rows follow in the
+    caller's transaction, or in one opened here. `registrar` is the staff member who registered it for the household
+    (None: the citizen applied). `handed`: receives the events' (outbox ids, rows), for the caller to hand to the
+    relay once committed."""
+    if application.urgent is not None and not conn.is_in_transaction():
+        async with conn.transaction():
+            return await submit(conn, application, trace_id, idempotency_key, registrar, handed)
     application_id = uuid.uuid4()
-    if idempotency_key is not None:
-        digest = request_hash(application)
-        first = await conn.fetchrow(
-            "INSERT INTO idempotency_keys(key, request_hash, application_id) VALUES ($1, $2, $3)"
-            " ON CONFLICT (key) DO UPDATE SET key = EXCLUDED.key RETURNING request_hash, application_id",
-            idempotency_key, digest, application_id,
-        )
+    submission = application.model_dump(mode="json")
+    advance = advance_request.planned(application, application_id)
+    rows: list[tuple] = []  # the advance's request (urgent: paid at once), then the submission, in one insert
+    tx = Tx(conn, "intake", application_id, rows)
+    if advance is not None:
+        await tx.emit("aid.advance.requested.v1", advance)
+    await tx.emit("aid.application.submitted.v1", ApplicationSubmitted(
+        submission=submission, submitted_at=datetime.now(timezone.utc), language=Language(submission.get("language") or "zh"),
+        advance_fen=advance.amount_fen if advance is not None else 0))
+    values = (application_id, json.dumps(submission), trace_id, registrar and registrar.subject, registrar and registrar.role)
+    if idempotency_key is None:
+        stored = await conn.fetch(_WITHOUT_KEY, *values, *outbox.columns(rows))
+    else:
+        digest = request_hash(submission)
+        stored = await conn.fetch(_WITH_KEY, *values, idempotency_key, digest, *outbox.columns(rows))
+        first = stored[0]
         if first["request_hash"] != digest:
             raise IdempotencyConflict()
         if first["application_id"] != application_id:
-            submitted_at = await conn.fetchval("SELECT submitted_at FROM applications WHERE application_id = $1",
-                                               first["application_id"])
-            return first["application_id"], False, submitted_at
-    submission = application.model_dump(mode="json")
-    submitted_at = await conn.fetchval(
-        "INSERT INTO applications(application_id, status, status_rank, submission, trace_id, registered_by, registered_role)"
-        " VALUES ($1, 'submitted', 0, $2, $3, $4, $5) RETURNING submitted_at",
-        application_id, json.dumps(submission), trace_id, registrar and registrar.subject, registrar and registrar.role,
-    )
-    language = Language(submission.get("language") or "zh")
-    rows: list[tuple] = []  # the advance's request (urgent: paid at once), then the submission, in one insert
-    tx = Tx(conn, "intake", application_id, rows)
-    advance_fen = await advance_request.request(tx, application, registrar)
-    await tx.emit("aid.application.submitted.v1", ApplicationSubmitted(
-        submission=submission, submitted_at=datetime.now(timezone.utc), language=language, advance_fen=advance_fen))
-    ids = await outbox.insert_for_relay(conn, rows)
+            return first["application_id"], False, first["submitted_at"]
+    if application.urgent is not None:
+        await advance_request.record(conn, application_id, registrar, advance)
     if handed is not None:
-        handed.append((ids, rows))
-    return application_id, True, submitted_at
+        handed.append((outbox.ids_in_order(rows, stored), rows))
+    return application_id, True, stored[0]["submitted_at"]
 
 
 async def view(conn: asyncpg.Connection, application_id: uuid.UUID) -> dict | None:

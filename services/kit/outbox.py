@@ -42,27 +42,43 @@ def row(topic: str, event: Envelope, data: BaseModel | None = None, trace_header
             json.dumps(headers))
 
 
-# The rows, and their ids in outbox_pending (what is still to publish: migration 003), in one statement.
-INSERT = ("WITH stored AS (INSERT INTO outbox(event_id, application_id, topic, payload, trace_headers, headers)"
-          " SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bytea[], $5::jsonb[], $6::jsonb[])"
-          " RETURNING id, event_id), pending AS (INSERT INTO outbox_pending(id) SELECT id FROM stored)"
-          " SELECT id, event_id FROM stored")
+def stored_ctes(first: int, where: str = "") -> str:
+    """`stored` (the rows, answering id and event_id) and `pending` (their ids in outbox_pending: what is still to
+    publish, migration 003) as common table expressions, the rows' six arrays (`columns`) at $first onwards. `where`:
+    a condition on the caller's own statement (e.g. that its other insert happened), else the rows go in anyway."""
+    p = range(first, first + 6)
+    return ("stored AS (INSERT INTO outbox(event_id, application_id, topic, payload, trace_headers, headers)"
+            f" SELECT * FROM unnest(${p[0]}::uuid[], ${p[1]}::uuid[], ${p[2]}::text[], ${p[3]}::bytea[],"
+            f" ${p[4]}::jsonb[], ${p[5]}::jsonb[]){f' WHERE {where}' if where else ''}"
+            " RETURNING id, event_id), pending AS (INSERT INTO outbox_pending(id) SELECT id FROM stored)")
+
+
+INSERT = f"WITH {stored_ctes(1)} SELECT id, event_id FROM stored"  # the rows and their pending ids in one statement
 PUBLISHED = "DELETE FROM outbox_pending WHERE id = ANY($1::bigint[])"
+
+
+def columns(rows: list[tuple]) -> list[list]:
+    """Rows (`row`) as the six arrays `stored_ctes` takes."""
+    return [list(column) for column in zip(*rows)]
+
+
+def ids_in_order(rows: list[tuple], stored) -> list[int]:
+    """The outbox ids of `rows`, in their order, from what `stored` answered (records with id and event_id)."""
+    ids = {record["event_id"]: record["id"] for record in stored}
+    return [ids[row[0]] for row in rows]
 
 
 async def insert(conn: asyncpg.Connection, rows: list[tuple]) -> None:
     """Rows in one statement, in order (a bulk step's events: one insert, not one each)."""
     if rows:
-        await conn.execute(INSERT, *(list(column) for column in zip(*rows)))
+        await conn.execute(INSERT, *columns(rows))
 
 
 async def insert_for_relay(conn: asyncpg.Connection, rows: list[tuple]) -> list[int]:
     """`insert`, answering the rows' ids: after the commit, `Relay.hand` publishes them without reading them back."""
     if not rows:
         return []
-    stored = await conn.fetch(INSERT, *(list(column) for column in zip(*rows)))
-    ids = {record["event_id"]: record["id"] for record in stored}
-    return [ids[row[0]] for row in rows]
+    return ids_in_order(rows, await conn.fetch(INSERT, *columns(rows)))
 
 
 class Relay:
