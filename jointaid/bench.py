@@ -313,6 +313,45 @@ async def system_figures(conn, ids: list[str]) -> dict:
             "held": {"n": len(held), "p50": percentile(held, 50), "p99": percentile(held, 99)}}
 
 
+# Each application's chain of spans from intake's "notified" back to the submission, and on it the waits between a
+# service publishing an event and the next one starting to process it (the broker hop: relay send, the broker,
+# the consumer's fetch and queue). The rest of submit→notified is spent inside services.
+PATH_GAPS = """
+WITH RECURSIVE leaf AS (
+    SELECT DISTINCT ON (s.trace_id) s.trace_id, s.span_id, s.parent_id, s.start_ts, s.end_ts, s.name
+    FROM telemetry.spans s JOIN intake.applications a ON a.trace_id = s.trace_id
+    WHERE a.application_id = ANY($1::uuid[]) AND a.status = 'notified' AND s.service = 'intake'
+      AND s.name = 'aid.notification.sent process'
+      AND NOT EXISTS (SELECT 1 FROM intake.approvals p WHERE p.application_id = a.application_id)
+    ORDER BY s.trace_id, s.start_ts),
+walk AS (
+    SELECT trace_id, span_id, parent_id, start_ts, end_ts, name, NULL::float8 AS gap_ms, 0 AS depth FROM leaf
+    UNION ALL
+    SELECT p.trace_id, p.span_id, p.parent_id, p.start_ts, p.end_ts, p.name,
+           CASE WHEN p.name LIKE '% publish' AND w.name LIKE '% process'
+                THEN extract(epoch FROM w.start_ts - p.end_ts) * 1000 END, w.depth + 1
+    FROM walk w JOIN telemetry.spans p ON p.trace_id = w.trace_id AND p.span_id = w.parent_id
+    WHERE w.depth < 200)
+SELECT trace_id, gap_ms FROM walk WHERE gap_ms IS NOT NULL"""
+
+
+async def path_gaps(conn, ids: list[str]) -> list[tuple[str, float]]:
+    """(trace, ms) of every broker hop on the paid-straight-through applications' paths to "notified"."""
+    return [(r["trace_id"], float(r["gap_ms"])) for r in await conn.fetch(PATH_GAPS, ids)]
+
+
+def path_figures(gaps: list[tuple[str, float]]) -> dict:
+    """Hops per application and the time spent in them (medians over applications), and each hop's p50 and p90."""
+    per_trace: dict[str, list[float]] = {}
+    for trace_id, ms in gaps:
+        per_trace.setdefault(trace_id, []).append(ms)
+    every = [ms for _, ms in gaps]
+    return {"applications": len(per_trace),
+            "hops": percentile([len(v) for v in per_trace.values()], 50),
+            "waiting_p50": percentile([sum(v) for v in per_trace.values()], 50),
+            "hop_p50": percentile(every, 50), "hop_p90": percentile(every, 90)}
+
+
 def percentile(values: list[float], p: float) -> float:
     """Nearest-rank percentile (0 for no values)."""
     if not values:
@@ -531,6 +570,7 @@ async def measure(system: System, args) -> dict:
         print("bench: waiting for the spans and PostgreSQL's late counts ...", flush=True)
         spans = await settle(conn, submitted.ids, LATE_SECONDS if statements else 0)
         settled = await pg_counters(conn, statements)
+        figures["path"] = path_figures(await path_gaps(conn, submitted.ids))
     finally:
         await conn.close()
     report = {"n": args.n, "rate": args.rate, "submitted": submitted, "counts": counts, "system": figures, "cpu": cpu,
@@ -561,6 +601,7 @@ def summary(report: dict) -> str:
         lines.append(f"  held       : {held:,} above the approval threshold, apart from the above: submit→notified "
                      f"p50 {fig['held']['p50']:,.0f} ms, p99 {fig['held']['p99']:,.0f} ms (an approver round every "
                      f"{APPROVER_ROUND_SECONDS:g} s)")
+    lines += _path_line(fig.get("path"))
     if notified < report["n"]:
         stuck = {s: c for s, c in counts.items() if s != "notified"}
         lines.append(f"  INCOMPLETE : accepted {len(sub.ids)}/{report['n']} (refused/failed {sub.failures or 'none'}); "
@@ -582,6 +623,14 @@ def summary(report: dict) -> str:
         lines.append(f"  raw pg     : {p['rate']:,.0f} tx/s ({p['count']:,} transactions, {p['connections']} connections); "
                      f"the system ran {tx:,.0f} tx/s = {_share(tx, p['rate'])} of it")
     return "\n".join(lines)
+
+
+def _path_line(path: dict | None) -> list[str]:
+    if not path or not path["applications"]:
+        return []
+    return [f"  hops       : {path['hops']:,.0f} between services on the way to \"notified\" (median, {path['applications']:,} "
+            f"applications' traces): {path['waiting_p50']:,.0f} ms of waiting in them (median); one hop p50 "
+            f"{path['hop_p50']:,.0f} ms, p90 {path['hop_p90']:,.0f} ms, publish to the next service processing"]
 
 
 def _share(part: float, whole: float) -> str:

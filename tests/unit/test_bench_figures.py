@@ -1,7 +1,7 @@
 """The bench's figures from PostgreSQL's counters and its summary lines: numbers in, exact text out."""
 from __future__ import annotations
 
-from jointaid.bench import Submitted, pg_figures, summary
+from jointaid.bench import Submitted, path_figures, pg_figures, summary
 
 LONG = "SELECT a,\n       b FROM t WHERE x = $1 " + "AND y = $2 " * 10
 
@@ -65,3 +65,21 @@ def test_summary_reports_the_payments_held_for_a_second_person_apart():
     assert lines[2] == ("  held       : 50 above the approval threshold, apart from the above: submit→notified "
                         "p50 1,400 ms, p99 2,600 ms (an approver round every 1 s)")
     assert "held" not in summary(report(None))
+
+
+def test_path_figures_count_each_applications_hops_and_their_waiting():
+    gaps = [("t1", 50.0), ("t1", 70.0), ("t1", 30.0), ("t2", 100.0), ("t2", 20.0), ("t3", 10.0), ("t3", 10.0),
+            ("t3", 10.0)]
+    assert path_figures(gaps) == {"applications": 3, "hops": 3, "waiting_p50": 120.0, "hop_p50": 20.0, "hop_p90": 100.0}
+    assert path_figures([])["applications"] == 0
+
+
+def test_summary_prints_the_hops_line_after_the_system_line():
+    with_path = report({"BEGIN": 1})
+    with_path["system"] = {**with_path["system"], "path": {"applications": 180, "hops": 10, "waiting_p50": 712.4,
+                                                           "hop_p50": 68.2, "hop_p90": 131.0}}
+    lines = summary(with_path).splitlines()
+    assert lines[2] == ('  hops       : 10 between services on the way to "notified" (median, 180 applications\' traces): '
+                        '712 ms of waiting in them (median); one hop p50 68 ms, p90 131 ms, publish to the next service '
+                        'processing')
+    assert not any(line.startswith("  hops") for line in summary(report({"BEGIN": 1})).splitlines())
