@@ -29,14 +29,14 @@ def request_hash(submission: dict) -> str:
 
 # The application, its idempotency key (when given) and its events in one statement: atomic on its own, so a plain
 # submission needs no BEGIN and COMMIT around it (five round trips became one). With a key used before, the
-# application and its events are not inserted, and the key's first use is answered.
+# application and its events are not inserted, and the key's first use is answered (its time read apart: a
+# submission that raced this one under the same key committed after this statement's snapshot was taken).
 _WITH_KEY = ("WITH key AS (INSERT INTO idempotency_keys(key, request_hash, application_id) VALUES ($6, $7, $1)"
              " ON CONFLICT (key) DO UPDATE SET key = EXCLUDED.key RETURNING request_hash, application_id),"
              " app AS (INSERT INTO applications(application_id, status, status_rank, submission, trace_id, registered_by,"
              " registered_role) SELECT $1, 'submitted', 0, $2, $3, $4, $5 FROM key WHERE key.application_id = $1"
              " RETURNING submitted_at), " + outbox.stored_ctes(8, "EXISTS (SELECT 1 FROM app)") +
-             " SELECT k.request_hash, k.application_id, coalesce((SELECT submitted_at FROM app), (SELECT submitted_at"
-             " FROM applications a WHERE a.application_id = k.application_id)) AS submitted_at, s.id, s.event_id"
+             " SELECT k.request_hash, k.application_id, (SELECT submitted_at FROM app) AS submitted_at, s.id, s.event_id"
              " FROM key k LEFT JOIN stored s ON true")
 _WITHOUT_KEY = ("WITH app AS (INSERT INTO applications(application_id, status, status_rank, submission, trace_id,"
                 " registered_by, registered_role) VALUES ($1, 'submitted', 0, $2, $3, $4, $5) RETURNING submitted_at), "
@@ -74,8 +74,9 @@ async def submit(conn: asyncpg.Connection, application: ApplicationIn, trace_id:
         first = stored[0]
         if first["request_hash"] != digest:
             raise IdempotencyConflict()
-        if first["application_id"] != application_id:
-            return first["application_id"], False, first["submitted_at"]
+        if first["application_id"] != application_id:  # read apart: this statement's snapshot may predate that row
+            return first["application_id"], False, await conn.fetchval(
+                "SELECT submitted_at FROM applications WHERE application_id = $1", first["application_id"])
     if application.urgent is not None:
         await advance_request.record(conn, application_id, registrar, advance)
     if handed is not None:

@@ -100,3 +100,15 @@ async def test_an_urgent_submission_writes_its_advance_in_one_transaction(settin
         assert await conn.fetchval("SELECT subject FROM application_handlers WHERE application_id = $1",
                                    application_id) == "cw-submit-test"
 
+
+
+async def test_a_racing_retry_of_the_key_gets_the_first_ones_time(settings):
+    """The retry's statement waits at the key for the first submission's commit, which its snapshot predates: the
+    first application's time must still be answered (read apart)."""
+    async with direct("intake", settings) as ctx, ctx.pool.acquire() as first, ctx.pool.acquire() as retry:
+        async with first.transaction():
+            first_id, _, first_at = await store.submit(first, application(6), None, "key-race")
+            racing = asyncio.create_task(store.submit(retry, application(6), None, "key-race"))
+            await asyncio.sleep(0.3)
+            assert not racing.done()  # waiting for the first transaction at the key
+        assert await racing == (first_id, False, first_at)
