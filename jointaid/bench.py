@@ -225,31 +225,40 @@ async def submit_all(base: str, bodies: list[dict], concurrency: int, token: str
     earlier ones were answered (an open loop, as citizens arrive), still at most `concurrency` in flight;
     None: as fast as `concurrency` requests in flight allow (saturation)."""
     result, progress = Submitted(), _Progress("submitted", len(bodies))
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     started = time.monotonic()
-    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits,
-                                 headers={"Authorization": f"Bearer {token}"}) as client:
-        await _paced(bodies, rate, asyncio.Semaphore(concurrency), client, result, progress)
+    # One client of one connection per request in flight, not one pool of `concurrency`: httpcore looks at every
+    # pooled connection on each request (has_expired, a getpeername each), 38% of the load client's time with 32.
+    clients = [httpx.AsyncClient(base_url=base, timeout=60, limits=httpx.Limits(max_connections=1),
+                                 headers={"Authorization": f"Bearer {token}"}) for _ in range(concurrency)]
+    try:
+        await _paced(bodies, rate, clients, result, progress)
+    finally:
+        await asyncio.gather(*(client.aclose() for client in clients))
     result.seconds = time.monotonic() - started
     return result
 
 
-async def _paced(bodies: list[dict], rate: float | None, in_flight: asyncio.Semaphore, client: httpx.AsyncClient,
-                 result: Submitted, progress: _Progress) -> None:
-    """Each body once, at most `in_flight` at a time, the i-th not before i / rate s (rate None: no schedule)."""
-    async def one(body: dict) -> None:
+async def _paced(bodies: list[dict], rate: float | None, clients: list[httpx.AsyncClient], result: Submitted,
+                 progress: _Progress) -> None:
+    """Each body once, at most one request per client in flight, the i-th not before i / rate s (rate None: no
+    schedule)."""
+    idle: asyncio.Queue[httpx.AsyncClient] = asyncio.Queue()
+    for client in clients:
+        idle.put_nowait(client)
+
+    async def one(client: httpx.AsyncClient, body: dict) -> None:
         try:
             await _submit_one(client, body, result)
             progress.tick()
         finally:
-            in_flight.release()
+            idle.put_nowait(client)
 
     tasks, first = [], time.monotonic()
     for i, body in enumerate(bodies):
         if rate is not None:
             await asyncio.sleep(max(0.0, first + i / rate - time.monotonic()))
-        await in_flight.acquire()  # behind schedule when the system cannot keep up: the achieved rate shows it
-        tasks.append(asyncio.create_task(one(body)))
+        client = await idle.get()  # behind schedule when the system cannot keep up: the achieved rate shows it
+        tasks.append(asyncio.create_task(one(client, body)))
     await asyncio.gather(*tasks)
 
 

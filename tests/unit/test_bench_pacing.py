@@ -24,8 +24,9 @@ def submit_paced(count: int, rate: float, cap: int, answer_after: float) -> tupl
 
     async def run() -> Submitted:
         result = Submitted()
-        async with httpx.AsyncClient(base_url="http://bench.test", transport=httpx.MockTransport(server)) as client:
-            await _paced([{}] * count, rate, asyncio.Semaphore(cap), client, result, _Progress("submitted", count))
+        clients = [httpx.AsyncClient(base_url="http://bench.test", transport=httpx.MockTransport(server)) for _ in range(cap)]
+        await _paced([{}] * count, rate, clients, result, _Progress("submitted", count))
+        await asyncio.gather(*(client.aclose() for client in clients))
         return result
 
     return asyncio.run(run()), starts, most
