@@ -37,9 +37,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 HANDLER_ATTEMPTS = 3
 BATCH_RECORDS = 200
-# The fetch wait (Settings.fetch_wait_ms, JOINTAID_FETCH_WAIT_MS). Tansu answers a fetch of one partition as soon as
-# data arrives (2-3 ms), but holds a fetch naming several for a good part of the wait (measured: 1000 ms wait ->
-# ~130 ms, 300 -> ~85, 100 -> ~13): a linger at every hop. Measured (bench, 2 cores, no FastStream idle sleep):
+# The fetch wait (Settings.fetch_wait_ms, JOINTAID_FETCH_WAIT_MS). Tansu 0.6 answers a fetch only at its polls, about
+# half the wait apart (measured: produce->consume at most 47 ms with a 100 ms wait, 112 with 250, 181 with 400;
+# README, seventh round): a linger at every hop. Measured (bench, 2 cores, no FastStream idle sleep):
 # 100 ms -> 37.3 ms CPU/app at 50/s, 27.9 at saturation (58.9 apps/s), quiet p50 0.24 s; 250 ms -> 27.9-29.4 at
 # 50/s (same p99), 20.9 at saturation (74.6 apps/s), quiet p50 0.55 s; 500 ms -> 23.8 at 50/s but p99 1.8 s.
 # Hence a wait that follows the load (services/kit/fetch_wait.py): 100 ms while quiet, this one while busy.

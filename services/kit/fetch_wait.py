@@ -1,6 +1,6 @@
 """A consumer's fetch wait that follows its load.
 
-The broker holds a fetch naming several partitions for part of its wait, so the wait is a linger at every hop:
+The embedded broker answers a fetch only at its polls, about half the wait apart, so the wait is a linger at every hop:
 under load a long one makes bigger batches and a quarter less CPU per event (README, sixth round), on a quiet
 system it only adds latency. So a consumer waits `busy_ms` while it receives at least `busy_per_second` records
 a second (counted over about a second), and `quiet_ms` otherwise.
