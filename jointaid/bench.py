@@ -322,15 +322,16 @@ async def system_figures(conn, ids: list[str]) -> dict:
             "held": {"n": len(held), "p50": percentile(held, 50), "p99": percentile(held, 99)}}
 
 
-# Each application's chain of spans from intake's "notified" back to the submission, and on it the waits between a
-# service publishing an event and the next one starting to process it (the broker hop: relay send, the broker,
-# the consumer's fetch and queue). The rest of submit→notified is spent inside services.
+# Each application's chain of spans from the publish of its notification (the citizen's message, sent in the
+# transaction before it: the end of submit→notified as measured above) back to the submission, and on it the waits
+# between a service publishing an event and the next one starting to process it (the broker hop: relay send, the
+# broker, the consumer's fetch and queue). The rest of submit→notified is spent inside services.
 PATH_GAPS = """
 WITH RECURSIVE leaf AS (
     SELECT DISTINCT ON (s.trace_id) s.trace_id, s.span_id, s.parent_id, s.start_ts, s.end_ts, s.name
     FROM telemetry.spans s JOIN intake.applications a ON a.trace_id = s.trace_id
-    WHERE a.application_id = ANY($1::uuid[]) AND a.status = 'notified' AND s.service = 'intake'
-      AND s.name = 'aid.notification.sent process'
+    WHERE a.application_id = ANY($1::uuid[]) AND a.status = 'notified' AND s.service = 'notification'
+      AND s.name = 'aid.notification.sent publish'
       AND NOT EXISTS (SELECT 1 FROM intake.approvals p WHERE p.application_id = a.application_id)
     ORDER BY s.trace_id, s.start_ts),
 walk AS (
@@ -345,7 +346,7 @@ SELECT trace_id, gap_ms FROM walk WHERE gap_ms IS NOT NULL"""
 
 
 async def path_gaps(conn, ids: list[str]) -> list[tuple[str, float]]:
-    """(trace, ms) of every broker hop on the paid-straight-through applications' paths to "notified"."""
+    """(trace, ms) of every broker hop on the paid-straight-through applications' paths to their message."""
     return [(r["trace_id"], float(r["gap_ms"])) for r in await conn.fetch(PATH_GAPS, ids)]
 
 
@@ -637,7 +638,7 @@ def summary(report: dict) -> str:
 def _path_line(path: dict | None) -> list[str]:
     if not path or not path["applications"]:
         return []
-    return [f"  hops       : {path['hops']:,.0f} between services on the way to \"notified\" (median, {path['applications']:,} "
+    return [f"  hops       : {path['hops']:,.0f} between services on the way to the message (median, {path['applications']:,} "
             f"applications' traces): {path['waiting_p50']:,.0f} ms of waiting in them (median); one hop p50 "
             f"{path['hop_p50']:,.0f} ms, p90 {path['hop_p90']:,.0f} ms, publish to the next service processing"]
 

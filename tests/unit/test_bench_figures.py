@@ -79,7 +79,7 @@ def test_summary_prints_the_hops_line_after_the_system_line():
     with_path["system"] = {**with_path["system"], "path": {"applications": 180, "hops": 10, "waiting_p50": 712.4,
                                                            "hop_p50": 68.2, "hop_p90": 131.0}}
     lines = summary(with_path).splitlines()
-    assert lines[2] == ('  hops       : 10 between services on the way to "notified" (median, 180 applications\' traces): '
+    assert lines[2] == ('  hops       : 10 between services on the way to the message (median, 180 applications\' traces): '
                         '712 ms of waiting in them (median); one hop p50 68 ms, p90 131 ms, publish to the next service '
                         'processing')
     assert not any(line.startswith("  hops") for line in summary(report({"BEGIN": 1})).splitlines())
