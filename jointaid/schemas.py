@@ -28,6 +28,7 @@ from contracts.application import ApplicationIn
 from contracts.envelope import Envelope
 from contracts.events import EVENT_MODELS
 from jointaid import registry
+from services.kit.consumer import topic_of
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS_DIR = "contracts/schemas"
@@ -36,11 +37,6 @@ JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_FORMAT = "application/schema+json;version=draft-2020-12"
 KAFKA_BINDING_VERSION = "0.5.0"
 ID_PREFIX = "urn:jointaid:contracts:"
-
-
-def topic_of(event_type: str) -> str:
-    """aid.decision.made.v1 -> aid.decision.made (same rule as services.kit.consumer.topic_of)."""
-    return event_type.rsplit(".", 1)[0]
 
 
 def dump(document: Any) -> str:

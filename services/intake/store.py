@@ -31,17 +31,16 @@ def request_hash(submission: dict) -> str:
 # submission needs no BEGIN and COMMIT around it (five round trips became one). With a key used before, the
 # application and its events are not inserted, and the key's first use is answered (its time read apart: a
 # submission that raced this one under the same key committed after this statement's snapshot was taken).
+_APPLICATION = ("app AS (INSERT INTO applications(application_id, status, status_rank, submission, trace_id, registered_by,"
+                " registered_role) SELECT $1, 'submitted', 0, $2, $3, $4, $5{only} RETURNING submitted_at)")
 _WITH_KEY = ("WITH key AS (INSERT INTO idempotency_keys(key, request_hash, application_id) VALUES ($6, $7, $1)"
-             " ON CONFLICT (key) DO UPDATE SET key = EXCLUDED.key RETURNING request_hash, application_id),"
-             " app AS (INSERT INTO applications(application_id, status, status_rank, submission, trace_id, registered_by,"
-             " registered_role) SELECT $1, 'submitted', 0, $2, $3, $4, $5 FROM key WHERE key.application_id = $1"
-             " RETURNING submitted_at), " + outbox.stored_ctes(8, "EXISTS (SELECT 1 FROM app)") +
+             " ON CONFLICT (key) DO UPDATE SET key = EXCLUDED.key RETURNING request_hash, application_id), "
+             + _APPLICATION.format(only=" FROM key WHERE key.application_id = $1") + ", "
+             + outbox.stored_ctes(8, "EXISTS (SELECT 1 FROM app)") +
              " SELECT k.request_hash, k.application_id, (SELECT submitted_at FROM app) AS submitted_at, s.id, s.event_id"
              " FROM key k LEFT JOIN stored s ON true")
-_WITHOUT_KEY = ("WITH app AS (INSERT INTO applications(application_id, status, status_rank, submission, trace_id,"
-                " registered_by, registered_role) VALUES ($1, 'submitted', 0, $2, $3, $4, $5) RETURNING submitted_at), "
-                + outbox.stored_ctes(6) + " SELECT $1::uuid AS application_id, (SELECT submitted_at FROM app) AS"
-                " submitted_at, s.id, s.event_id FROM stored s")
+_WITHOUT_KEY = ("WITH " + _APPLICATION.format(only="") + ", " + outbox.stored_ctes(6) +
+                " SELECT (SELECT submitted_at FROM app) AS submitted_at, s.id, s.event_id FROM stored s")
 
 
 async def submit(conn: asyncpg.Connection, application: ApplicationIn, trace_id: str | None,

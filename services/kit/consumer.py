@@ -170,12 +170,13 @@ def subscribe(ctx: "ServiceContext", handlers: dict[str, Handler], max_batch: in
         for record, error in invalid:  # after the batch held: a redelivered batch does not dead-letter twice
             await dead_letter(ctx, record, error)
 
+    fetch_wait = LoadFollowingWait(ctx.settings.fetch_wait_ms)
     subscriber = ctx.broker.subscriber(
         *wanted, group_id=ctx.group_id, auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR,
-        batch=True, max_records=max_batch, fetch_max_wait_ms=ctx.settings.fetch_wait_ms, decoder=raw_records,
+        batch=True, max_records=max_batch, fetch_max_wait_ms=fetch_wait.wait_ms, decoder=raw_records,
     )
     subscriber(consume)
-    without_idle_sleep(subscriber, IDLE_GET_MS, LoadFollowingWait(ctx.settings.fetch_wait_ms))
+    without_idle_sleep(subscriber, IDLE_GET_MS, fetch_wait)
 
 
 async def raw_records(message) -> tuple:
