@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Awaitable, Callable, Mapping
 
-from services.kit import consumer, health, offsets
+from services.kit import consumer, health, heap, offsets
 from services.kit.broker import kafka_consumers, make_broker
 from services.kit.context import ServiceContext
 from services.kit.db import connect_with_retry, migrate
@@ -77,6 +77,7 @@ async def stop(ctx: ServiceContext) -> None:
 async def serve(spec: ServiceSpec, settings: Settings) -> None:
     """Run until SIGTERM/SIGINT, then stop consuming, let the relay finish its batch, close."""
     ctx = await start(spec, settings)
+    heap.settle_after_start()
     serving_http = []
     if settings.metrics_port:  # this process's own metrics, /healthz and /readyz (compose's and deploy/k8s's workers)
         serving_http.append(await health.start(ctx, settings.metrics_port))
