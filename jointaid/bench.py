@@ -547,10 +547,21 @@ async def _pg_transactions(pool, count: int, connections: int) -> float:
 
 # ---- one run --------------------------------------------------------------------------------
 
+async def idle_cpu(system: System, seconds: float) -> dict[str, float]:
+    """Each process's share of a core while nothing is asked of the system: its background (consumers' fetch
+    polls, heartbeats, the relays' and workers' idle polls), which every application of a run shares."""
+    print(f"bench: measuring the idle system for {seconds:g} s ...", flush=True)
+    before = tree_cpu(system.process.pid, str(system.data_dir))
+    await asyncio.sleep(seconds)
+    return {name: used / seconds for name, used in difference(tree_cpu(system.process.pid, str(system.data_dir)),
+                                                              before).items()}
+
+
 async def measure(system: System, args) -> dict:
     import asyncpg
 
     bodies = make_applications(args.n, args.seed)
+    idle = await idle_cpu(system, args.idle_seconds) if args.idle_seconds else None
     statements = await prepare_counters(system.database_url)
     conn = await asyncpg.connect(system.database_url, user=STATS_ROLE)
     try:
@@ -584,6 +595,7 @@ async def measure(system: System, args) -> dict:
     finally:
         await conn.close()
     report = {"n": args.n, "rate": args.rate, "submitted": submitted, "counts": counts, "system": figures, "cpu": cpu,
+              "idle": idle,
               "pg_stats": pg_figures(before, notified, settled, statements),
               "spans": {"traces": spans["traces"], "total": spans["total"] - spans_before["total"]}}
     if not args.no_raw:
@@ -621,6 +633,7 @@ def summary(report: dict) -> str:
     lines.append(f"  CPU        : {system_ms:,.1f} ms per application over the system's processes (load client "
                  f"{per_app['load client']:,.1f} ms apart); " + ", ".join(
                      f"{name} {ms:,.1f}" for name, ms in sorted(per_app.items(), key=lambda kv: -kv[1]) if name != "load client"))
+    lines += _idle_line(report.get("idle"), fig["rate"])
     lines += _pg_lines(report["pg_stats"], notified) + _span_line(report["spans"], notified)
     if "broker" in report:
         b, delivered = report["broker"], fig["rate"] * EVENTS_PER_APPLICATION
@@ -641,6 +654,18 @@ def _path_line(path: dict | None) -> list[str]:
     return [f"  hops       : {path['hops']:,.0f} between services on the way to the message (median, {path['applications']:,} "
             f"applications' traces): {path['waiting_p50']:,.0f} ms of waiting in them (median); one hop p50 "
             f"{path['hop_p50']:,.0f} ms, p90 {path['hop_p90']:,.0f} ms, publish to the next service processing"]
+
+
+def _idle_line(idle: dict[str, float] | None, rate: float) -> list[str]:
+    """The background's share of a core, and what it would add per application at the run's rate."""
+    if not idle:
+        return []
+    busiest = sorted(idle.items(), key=lambda kv: -kv[1])
+    total = sum(idle.values())
+    named = ", ".join(f"{name} {100 * share:.1f}%" for name, share in busiest[:3])
+    rest = f", the other {len(busiest) - 3} {100 * sum(s for _, s in busiest[3:]):.1f}% together" if len(busiest) > 3 else ""
+    per_app = f"; at {rate:,.1f} applications/s that is {1000 * total / rate:,.1f} ms per application" if rate else ""
+    return [f"  idle       : {100 * total:.1f}% of a core before the first submission ({named}{rest}){per_app}"]
 
 
 def _share(part: float, whole: float) -> str:
@@ -694,6 +719,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--no-raw", action="store_true", help="skip the raw broker and PostgreSQL measurements")
     p.add_argument("--no-statements", action="store_true",
                    help="do not preload pg_stat_statements (it costs a little on every statement); statements: n/a")
+    p.add_argument("--idle-seconds", type=_non_negative, default=5.0,
+                   help="first measure the system's CPU while idle for this long: its background, printed beside the "
+                   "CPU per application (default: 5; 0 skips it)")
     p.add_argument("--keep", action="store_true", help="keep the temporary data dir (database, logs) afterwards")
     return p
 
@@ -705,6 +733,16 @@ def _positive(text: str) -> float:
         value = 0.0
     if not value > 0:  # also refuses nan
         raise argparse.ArgumentTypeError(f"must be a number > 0, not {text!r}")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, not {text!r}")
     return value
 
 

@@ -1,7 +1,9 @@
 """The bench's figures from PostgreSQL's counters and its summary lines: numbers in, exact text out."""
 from __future__ import annotations
 
-from jointaid.bench import Submitted, path_figures, pg_figures, summary
+import pytest
+
+from jointaid.bench import Submitted, parser, path_figures, pg_figures, summary
 
 LONG = "SELECT a,\n       b FROM t WHERE x = $1 " + "AND y = $2 " * 10
 
@@ -83,3 +85,22 @@ def test_summary_prints_the_hops_line_after_the_system_line():
                         '712 ms of waiting in them (median); one hop p50 68 ms, p90 131 ms, publish to the next service '
                         'processing')
     assert not any(line.startswith("  hops") for line in summary(report({"BEGIN": 1})).splitlines())
+
+
+def test_summary_prints_the_idle_systems_background_after_the_cpu_line():
+    with_idle = report({"BEGIN": 1})
+    with_idle["idle"] = {"tansu": 0.106, "intake": 0.011, "caseload": 0.010, "postgres": 0.005, "red_cross": 0.008}
+    lines = summary(with_idle).splitlines()
+    cpu = next(i for i, line in enumerate(lines) if line.startswith("  CPU"))
+    assert lines[cpu + 1] == ("  idle       : 14.0% of a core before the first submission (tansu 10.6%, intake 1.1%, "
+                              "caseload 1.0%, the other 2 1.3% together); at 50.0 applications/s that is 2.8 ms per "
+                              "application")
+    assert not any(line.startswith("  idle") for line in summary(report({"BEGIN": 1})).splitlines())
+
+
+def test_the_idle_measurement_takes_a_length_of_zero_or_more_seconds():
+    assert parser().parse_args(["--idle-seconds", "0"]).idle_seconds == 0.0
+    assert parser().parse_args([]).idle_seconds == 5.0
+    for bad in ("-1", "nan", "inf", "soon"):
+        with pytest.raises(SystemExit):
+            parser().parse_args(["--idle-seconds", bad])
