@@ -700,7 +700,8 @@ def _span_line(spans: dict, notified: int) -> list[str]:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m jointaid.bench",
-        description="Start `jointaid up` on a temporary data dir, push N applications through its HTTP API, wait "
+        description="Start `jointaid up` on a temporary data dir, measure its CPU while idle (its background), push N "
+        "applications through its HTTP API, wait "
         "until all are notified, and report applications/s, submit→notified p50/p99 (database clock), HTTP "
         "submit latency, CPU per application per process, and from PostgreSQL's counters over that phase "
         "transactions, statements (top 5 too) and WAL bytes per application, plus spans per application; then "
