@@ -2,16 +2,18 @@
 
 One run (DESIGN.md "Performance"):
 1. start `jointaid up` on a temporary data dir (embedded Tansu and PostgreSQL) and wait for /readyz;
-2. submit N applications over HTTP (bounded concurrency, or paced at --rate per second), each with fresh,
+2. time a reference piece of Python work (this hour's speed of the machine: jointaid/machine_speed.py) and the
+   idle system's CPU for --idle-seconds (its background);
+3. submit N applications over HTTP (bounded concurrency, or paced at --rate per second), each with fresh,
    valid ID numbers;
-3. wait until the database shows all of them notified;
-4. report applications/s and submit→notified latency (both from the database clock) and the
+4. wait until the database shows all of them notified;
+5. report applications/s and submit→notified latency (both from the database clock) and the
    client-side HTTP submit latency; from PostgreSQL's own counters over the same phase,
    transactions, statements (pg_stat_statements, preloaded by the bench only: the data dir is
    initialised before `jointaid up` starts) and WAL bytes per application; spans per application;
-5. measure, on the same broker and database, plain produce/consume of N×11 messages and N×11
+6. measure, on the same broker and database, plain produce/consume of N×11 messages and N×11
    small PostgreSQL transactions (8 connections), and the system's rates as shares of them;
-6. print a summary, stop the system with SIGTERM, remove the data dir (unless --keep).
+7. print a summary, stop the system with SIGTERM, remove the data dir (unless --keep).
 
 No personal data is printed: only counts, statuses, timings and normalised statement texts ($1 for values).
 """
@@ -42,6 +44,7 @@ from contracts.idnumber import check_digit
 from jointaid.credentials import staff_token
 from jointaid.second_approver import SUBJECT as SECOND_APPROVER, approve_waiting_async
 from jointaid.embedded import EmbeddedPostgres, free_port
+from jointaid.machine_speed import reference_ms
 from jointaid.process_cpu import difference, tree_cpu
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -561,6 +564,7 @@ async def measure(system: System, args) -> dict:
     import asyncpg
 
     bodies = make_applications(args.n, args.seed)
+    reference = reference_ms()  # this hour's speed of the machine, before the system is busy
     idle = await idle_cpu(system, args.idle_seconds) if args.idle_seconds else None
     statements = await prepare_counters(system.database_url)
     conn = await asyncpg.connect(system.database_url, user=STATS_ROLE)
@@ -595,7 +599,7 @@ async def measure(system: System, args) -> dict:
     finally:
         await conn.close()
     report = {"n": args.n, "rate": args.rate, "submitted": submitted, "counts": counts, "system": figures, "cpu": cpu,
-              "idle": idle,
+              "idle": idle, "reference_ms": reference,
               "pg_stats": pg_figures(before, notified, settled, statements),
               "spans": {"traces": spans["traces"], "total": spans["total"] - spans_before["total"]}}
     if not args.no_raw:
@@ -634,6 +638,9 @@ def summary(report: dict) -> str:
                  f"{per_app['load client']:,.1f} ms apart); " + ", ".join(
                      f"{name} {ms:,.1f}" for name, ms in sorted(per_app.items(), key=lambda kv: -kv[1]) if name != "load client"))
     lines += _idle_line(report.get("idle"), fig["rate"])
+    if reference := report.get("reference_ms"):
+        lines.append(f"  machine    : a reference piece of Python work took {reference:,.1f} ms of CPU (jointaid/machine_speed.py); "
+                     f"CPU per application = {system_ms / reference:.3f} of it: compare runs of different hours by that")
     lines += _pg_lines(report["pg_stats"], notified) + _span_line(report["spans"], notified)
     if "broker" in report:
         b, delivered = report["broker"], fig["rate"] * EVENTS_PER_APPLICATION

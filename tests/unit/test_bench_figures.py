@@ -104,3 +104,14 @@ def test_the_idle_measurement_takes_a_length_of_zero_or_more_seconds():
     for bad in ("-1", "nan", "inf", "soon"):
         with pytest.raises(SystemExit):
             parser().parse_args(["--idle-seconds", bad])
+
+
+def test_summary_prints_the_cpu_per_application_in_reference_work_after_the_idle_line():
+    with_reference = report({"BEGIN": 1})
+    with_reference["reference_ms"] = 50.0
+    lines = summary(with_reference).splitlines()
+    cpu = next(i for i, line in enumerate(lines) if line.startswith("  CPU"))
+    # 6 s of the system's CPU over 200 applications: 30 ms each, 0.6 of the 50 ms reference
+    assert lines[cpu + 1] == ("  machine    : a reference piece of Python work took 50.0 ms of CPU (jointaid/machine_speed.py); "
+                              "CPU per application = 0.600 of it: compare runs of different hours by that")
+    assert not any(line.startswith("  machine") for line in summary(report({"BEGIN": 1})).splitlines())
