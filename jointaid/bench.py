@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import copy
 import json
+import math
 import os
 import random
 import re
@@ -120,6 +121,10 @@ class System:
     @property
     def database_url(self) -> str:
         return f"postgresql://postgres:@/postgres?host={self.data_dir / 'pg'}"
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds so far by process kind: `jointaid up`'s tree and the database it started (process_cpu)."""
+        return tree_cpu(self.process.pid, str(self.data_dir))
 
 
 def start_system(data_dir: Path) -> System:
@@ -554,10 +559,9 @@ async def idle_cpu(system: System, seconds: float) -> dict[str, float]:
     """Each process's share of a core while nothing is asked of the system: its background (consumers' fetch
     polls, heartbeats, the relays' and workers' idle polls), which every application of a run shares."""
     print(f"bench: measuring the idle system for {seconds:g} s ...", flush=True)
-    before = tree_cpu(system.process.pid, str(system.data_dir))
+    before = system.cpu()
     await asyncio.sleep(seconds)
-    return {name: used / seconds for name, used in difference(tree_cpu(system.process.pid, str(system.data_dir)),
-                                                              before).items()}
+    return {name: used / seconds for name, used in difference(system.cpu(), before).items()}
 
 
 async def measure(system: System, args) -> dict:
@@ -570,7 +574,7 @@ async def measure(system: System, args) -> dict:
     conn = await asyncpg.connect(system.database_url, user=STATS_ROLE)
     try:
         before, spans_before = await pg_counters(conn, statements), await span_counts(conn, [])
-        cpu_before, own_before = tree_cpu(system.process.pid, str(system.data_dir)), _own_cpu()
+        cpu_before, own_before = system.cpu(), _own_cpu()
         pace = f"offered {args.rate:g}/s, at most {args.concurrency} in flight" if args.rate else f"concurrency {args.concurrency}"
         print(f"bench: submitting {args.n} applications, {pace}", flush=True)
         approver = httpx.AsyncClient(base_url=system.base, timeout=30, headers={
@@ -588,7 +592,7 @@ async def measure(system: System, args) -> dict:
                 desk.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await desk
-        cpu = difference(tree_cpu(system.process.pid, str(system.data_dir)), cpu_before)
+        cpu = difference(system.cpu(), cpu_before)
         cpu["load client"] = _own_cpu() - own_before
         notified = await pg_counters(conn, statements)
         figures = await system_figures(conn, submitted.ids)
@@ -637,10 +641,7 @@ def summary(report: dict) -> str:
     lines.append(f"  CPU        : {system_ms:,.1f} ms per application over the system's processes (load client "
                  f"{per_app['load client']:,.1f} ms apart); " + ", ".join(
                      f"{name} {ms:,.1f}" for name, ms in sorted(per_app.items(), key=lambda kv: -kv[1]) if name != "load client"))
-    lines += _idle_line(report.get("idle"), fig["rate"])
-    if reference := report.get("reference_ms"):
-        lines.append(f"  machine    : a reference piece of Python work took {reference:,.1f} ms of CPU (jointaid/machine_speed.py); "
-                     f"CPU per application = {system_ms / reference:.3f} of it: compare runs of different hours by that")
+    lines += _idle_line(report.get("idle"), fig["rate"]) + _machine_line(report.get("reference_ms"), system_ms)
     lines += _pg_lines(report["pg_stats"], notified) + _span_line(report["spans"], notified)
     if "broker" in report:
         b, delivered = report["broker"], fig["rate"] * EVENTS_PER_APPLICATION
@@ -673,6 +674,13 @@ def _idle_line(idle: dict[str, float] | None, rate: float) -> list[str]:
     rest = f", the other {len(busiest) - 3} {100 * sum(s for _, s in busiest[3:]):.1f}% together" if len(busiest) > 3 else ""
     per_app = f"; at {rate:,.1f} applications/s that is {1000 * total / rate:,.1f} ms per application" if rate else ""
     return [f"  idle       : {100 * total:.1f}% of a core before the first submission ({named}{rest}){per_app}"]
+
+
+def _machine_line(reference: float | None, system_ms: float) -> list[str]:
+    if not reference:
+        return []
+    return [f"  machine    : a reference piece of Python work took {reference:,.1f} ms of CPU (jointaid/machine_speed.py); "
+            f"CPU per application = {system_ms / reference:.3f} of it: compare runs of different hours by that"]
 
 
 def _share(part: float, whole: float) -> str:
@@ -734,22 +742,22 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def _positive(text: str) -> float:
+def _number(text: str) -> float:
+    """The option's value as a float; nan when it is not a number, which every bound below refuses."""
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
-        value = 0.0
-    if not value > 0:  # also refuses nan
+        return math.nan
+
+
+def _positive(text: str) -> float:
+    if not (value := _number(text)) > 0:
         raise argparse.ArgumentTypeError(f"must be a number > 0, not {text!r}")
     return value
 
 
 def _non_negative(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value < float("inf"):  # also refuses nan
+    if not 0 <= (value := _number(text)) < math.inf:
         raise argparse.ArgumentTypeError(f"must be a number >= 0, not {text!r}")
     return value
 
