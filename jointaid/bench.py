@@ -264,7 +264,8 @@ async def _paced(bodies: list[dict], rate: float | None, clients: list[httpx.Asy
     tasks, first = [], time.monotonic()
     for i, body in enumerate(bodies):
         if rate is not None:
-            await asyncio.sleep(max(0.0, first + i / rate - time.monotonic()))
+            while (early := first + i / rate - time.monotonic()) > 0:  # a timer may fire a hair early: wait it out
+                await asyncio.sleep(early)
         client = await idle.get()  # behind schedule when the system cannot keep up: the achieved rate shows it
         tasks.append(asyncio.create_task(one(client, body)))
     await asyncio.gather(*tasks)
