@@ -264,7 +264,7 @@ async def _paced(bodies: list[dict], rate: float | None, clients: list[httpx.Asy
     tasks, first = [], time.monotonic()
     for i, body in enumerate(bodies):
         if rate is not None:
-            while (early := first + i / rate - time.monotonic()) > 0:  # a timer may fire a hair early: wait it out
+            while (early := first + i / rate - time.monotonic()) > 0:  # asyncio may run a timer up to its clock's resolution early
                 await asyncio.sleep(early)
         client = await idle.get()  # behind schedule when the system cannot keep up: the achieved rate shows it
         tasks.append(asyncio.create_task(one(client, body)))

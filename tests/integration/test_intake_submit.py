@@ -101,7 +101,6 @@ async def test_an_urgent_submission_writes_its_advance_in_one_transaction(settin
                                    application_id) == "cw-submit-test"
 
 
-
 async def test_a_racing_retry_of_the_key_gets_the_first_ones_time(settings):
     """The retry's statement waits at the key for the first submission's commit, which its snapshot predates: the
     first application's time must still be answered (read apart)."""
